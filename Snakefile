@@ -1,0 +1,22 @@
+# evsynth: from search exports to an evidence synthesis.
+# Run with `snakemake --cores 2` (or `evsynth run`). See README.md.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/records.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.import_records.output,

@@ -1,0 +1,226 @@
+"""The ``evsynth`` command line: one subcommand per stage, plus ``run``.
+
+Every subcommand reads files and writes files, so a stage can be run without
+Snakemake. Errors in the input are reported as one line naming the file, the
+line or row and the column, with exit status 2 and no output written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from evsynth import __version__
+from evsynth.errors import EvsynthError
+
+log = logging.getLogger("evsynth")
+
+#: Exit status for bad input.
+EXIT_INPUT = 2
+
+
+def _setup_logging(
+    verbosity: int, stream: object = None, path: str | None = None
+) -> None:
+    level = logging.WARNING if verbosity < 0 else logging.INFO
+    if verbosity > 0:
+        level = logging.DEBUG
+    handlers: list[logging.Handler] = []
+    if path is not None:
+        handlers.append(logging.FileHandler(path, mode="w", encoding="utf-8"))
+    else:
+        handlers.append(logging.StreamHandler(stream or sys.stderr))  # type: ignore[arg-type]
+    logging.basicConfig(
+        level=level, format="%(levelname)s: %(message)s", handlers=handlers, force=True
+    )
+
+
+@contextlib.contextmanager
+def script_main(log_path: str | None) -> Iterator[None]:
+    """Run a Snakemake script's body with evsynth's logging and error handling.
+
+    Messages go to the rule's log file. Bad input ends the job with the
+    one-line message (in the log and on stderr, no traceback) and exit status 1;
+    Snakemake then removes the job's outputs.
+
+    Parameters
+    ----------
+    log_path : str or None
+        The rule's ``log`` file.
+
+    Yields
+    ------
+    None
+    """
+    _setup_logging(0, path=log_path)
+    try:
+        yield
+    except EvsynthError as exc:
+        log.error("%s", exc)
+        print(f"evsynth: error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from evsynth.records import import_files, write_import
+
+    result = import_files(args.files, args.format)
+    write_import(result, args.out, args.summary, args.issues)
+    total = len(result.records)
+    log.info(
+        "%d records from %d file(s) written to %s", total, len(args.files), args.out
+    )
+    return 0
+
+
+def _cmd_formats(args: argparse.Namespace) -> int:
+    from evsynth.records.detect import FORMATS
+
+    for key, description in FORMATS.items():
+        print(f"{key:12} {description}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    snakefile = Path(args.directory) / "Snakefile"
+    if not snakefile.is_file():
+        raise EvsynthError(
+            f"no Snakefile in {Path(args.directory).resolve()}: run evsynth run from "
+            "the evsynth repository, or pass --directory"
+        )
+    executable = shutil.which("snakemake")
+    command = [executable] if executable else [sys.executable, "-m", "snakemake"]
+    command += ["--snakefile", str(snakefile), "--directory", args.directory]
+    command += ["--cores", str(args.cores)]
+    if args.review_dir:
+        command += ["--config", f"review_dir={args.review_dir}"]
+    command += list(args.snakemake_args)
+    log.info("running: %s", " ".join(command))
+    return subprocess.call(command)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of the ``evsynth`` command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser with every subcommand.
+    """
+    from evsynth.records.detect import FORMATS
+
+    parser = argparse.ArgumentParser(
+        prog="evsynth",
+        description="Systematic-review evidence synthesis, one stage at a time.",
+    )
+    parser.add_argument("--version", action="version", version=f"evsynth {__version__}")
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_const",
+        const=-1,
+        default=0,
+        dest="verbosity",
+        help="only print warnings and errors",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_const",
+        const=1,
+        dest="verbosity",
+        help="print debugging messages",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "import",
+        help="import search exports into one normalised records table",
+        description=(
+            "Import bibliographic exports (format detected from the content) into "
+            "one CSV of normalised records with stable record ids."
+        ),
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="export files to import")
+    p.add_argument("--out", required=True, metavar="CSV", help="records table to write")
+    p.add_argument(
+        "--format",
+        choices=sorted(FORMATS),
+        default=None,
+        help="force this format for every file instead of detecting it",
+    )
+    p.add_argument(
+        "--summary",
+        metavar="CSV",
+        default=None,
+        help="also write a per-file summary (records parsed, encoding, format)",
+    )
+    p.add_argument(
+        "--issues",
+        metavar="CSV",
+        default=None,
+        help="also write every warning and repair, with file, line and field",
+    )
+    p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser("formats", help="list the export formats evsynth reads")
+    p.set_defaults(func=_cmd_formats)
+
+    p = sub.add_parser(
+        "run",
+        help="run the whole workflow with Snakemake",
+        description=(
+            "Run the Snakemake workflow (snakemake --cores N). Arguments after "
+            "'--' go to snakemake unchanged, e.g. evsynth run -- --dry-run."
+        ),
+    )
+    p.add_argument("--cores", default="2", help="CPU cores to use (default: 2)")
+    p.add_argument(
+        "--directory", default=".", help="folder holding the Snakefile (default: .)"
+    )
+    p.add_argument(
+        "--review-dir",
+        default=None,
+        help="review folder to use instead of the config's review_dir",
+    )
+    p.add_argument("snakemake_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    p.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``evsynth`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 for bad input.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "snakemake_args", None) and args.snakemake_args[0] == "--":
+        args.snakemake_args = args.snakemake_args[1:]
+    _setup_logging(args.verbosity)
+    try:
+        return int(args.func(args))
+    except EvsynthError as exc:
+        print(f"evsynth: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("evsynth: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Deterministic, atomic and spreadsheet-safe table output."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+#: Cells starting with one of these are read as formulas by spreadsheet programs.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def guard_formula(value: object) -> object:
+    """Neutralise a text cell that a spreadsheet would run as a formula.
+
+    Text beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    gets a leading apostrophe (the OWASP advice for CSV injection). Numbers,
+    including negative ones written as text, are left alone.
+
+    Parameters
+    ----------
+    value : object
+        A cell value.
+
+    Returns
+    -------
+    object
+        The value, with an apostrophe in front if it was dangerous text.
+    """
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_PREFIXES)
+        and not _is_number(value)
+    ):
+        return "'" + value
+    return value
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path that replaces ``path`` only if the block succeeds.
+
+    Parameters
+    ----------
+    path : str or Path
+        The final output path. Its folder is created if needed.
+
+    Yields
+    ------
+    Path
+        A temporary file in the same folder; it is renamed to ``path`` on
+        success and removed on failure, so no partial output is ever left.
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", dir=final.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        tmp.replace(final)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _frame_to_csv(
+    frame: pd.DataFrame, path: Path, text_columns: Sequence[str] | None
+) -> None:
+    out = frame.copy()
+    if text_columns is None:
+        text_columns = [
+            c
+            for c in out.columns
+            if out[c].dtype == object or pd.api.types.is_string_dtype(out[c])
+        ]
+    for column in text_columns:
+        out[column] = out[column].map(guard_formula)
+    out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def write_csv(
+    frame: pd.DataFrame,
+    path: str | Path,
+    *,
+    text_columns: Sequence[str] | None = None,
+) -> None:
+    """Write a table as UTF-8 CSV, atomically, with formula injection guarded.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table. Its index is not written.
+    path : str or Path
+        Output path.
+    text_columns : sequence of str, optional
+        Columns to guard against formula injection; by default every column
+        of object or string dtype.
+    """
+    write_tables({Path(path): frame}, text_columns=text_columns)
+
+
+def write_tables(
+    tables: Mapping[Path, pd.DataFrame],
+    *,
+    text_columns: Sequence[str] | None = None,
+) -> None:
+    """Write several CSV tables so that either all of them appear or none does.
+
+    Parameters
+    ----------
+    tables : mapping of Path to pandas.DataFrame
+        Output path and table, written in the mapping's order.
+    text_columns : sequence of str, optional
+        As for :func:`write_csv`.
+    """
+    with contextlib.ExitStack() as stack:
+        for final, frame in tables.items():
+            tmp = stack.enter_context(atomic_path(final))
+            _frame_to_csv(frame, tmp, text_columns)

@@ -1,0 +1,127 @@
+"""Any CSV (or tab-separated) table with bibliographic columns.
+
+Column names are matched without regard to case, with common aliases: for
+example ``author``/``authors``/``au``, ``journal``/``source title``/``so``,
+``number``/``issue``, ``pages``/``page``. An ``id``, ``record_id`` or ``key``
+column gives the record's own id. Authors may be separated by ``;`` or, as in
+BibTeX, by `` and ``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from evsynth.records import normalise as nz
+from evsynth.records.model import ParsedRecord, ParseResult
+from evsynth.records.tables import read_rows
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("record_id", "id", "key", "accession", "accession number"),
+    "title": ("title", "ti", "article title", "document title", "primary title"),
+    "authors": ("authors", "author", "au", "author names"),
+    "year": ("year", "py", "publication year", "date", "pubyear"),
+    "journal": (
+        "journal",
+        "source title",
+        "publication title",
+        "journal title",
+        "secondary title",
+        "so",
+        "booktitle",
+    ),
+    "journal_abbrev": (
+        "journal_abbrev",
+        "journal abbreviation",
+        "abbreviated source title",
+    ),
+    "volume": ("volume", "vl"),
+    "issue": ("issue", "number", "is"),
+    "pages": ("pages", "page", "pg"),
+    "doi": ("doi", "di"),
+    "pmid": ("pmid", "pubmed id", "pm"),
+    "isbn": ("isbn", "bn"),
+    "issn": ("issn", "sn"),
+    "type": ("type", "document type", "item type", "entrytype", "ENTRYTYPE"),
+    "language": ("language", "la"),
+    "keywords": ("keywords", "kw", "author keywords"),
+    "url": ("url", "link"),
+    "abstract": ("abstract", "ab", "abstract note"),
+}
+
+
+def _get(row: dict[str, str], field: str) -> str:
+    for alias in ALIASES[field]:
+        value = row.get(alias.lower(), "")
+        if value:
+            return value
+    return ""
+
+
+def split_authors(value: str) -> list[str]:
+    """Split an author cell on ``;`` or, failing that, on BibTeX's `` and ``."""
+    if ";" in value:
+        return value.split(";")
+    return re.split(r"\s+and\s+", value)
+
+
+def to_fields(row: dict[str, str]) -> ParsedRecord:
+    """Map one row onto evsynth's fields.
+
+    Parameters
+    ----------
+    row : dict
+        Cells keyed by lower-cased column name.
+
+    Returns
+    -------
+    ParsedRecord
+        Normalised fields and ids (the line is set by the caller).
+    """
+    own_id = _get(row, "id")
+    doi = nz.norm_doi(_get(row, "doi"))
+    pmid = nz.norm_pmid(_get(row, "pmid"))
+    fields = {
+        "title": nz.norm_title(_get(row, "title")),
+        "authors": nz.join_authors(split_authors(_get(row, "authors"))),
+        "year": nz.norm_year(_get(row, "year")),
+        "journal": nz.clean_text(_get(row, "journal")),
+        "journal_abbrev": nz.clean_text(_get(row, "journal_abbrev")),
+        "volume": nz.clean_text(_get(row, "volume")),
+        "issue": nz.clean_text(_get(row, "issue")),
+        "pages": nz.norm_pages(_get(row, "pages")),
+        "doi": doi,
+        "pmid": pmid,
+        "isbn": nz.norm_serials([_get(row, "isbn")]),
+        "issn": nz.norm_serials([_get(row, "issn")]),
+        "accession": nz.clean_text(own_id),
+        "type": nz.norm_type(_get(row, "type"), nz.COMMON_TYPES),
+        "language": nz.norm_language(_get(row, "language")),
+        "keywords": nz.join_values(re.split(r"[;,]", _get(row, "keywords"))),
+        "url": nz.clean_text(_get(row, "url")),
+        "abstract": nz.clean_text(_get(row, "abstract")),
+    }
+    ids = [(k, v) for k, v in (("id", own_id), ("pmid", pmid), ("doi", doi)) if v]
+    return ParsedRecord(0, {k: v for k, v in fields.items() if v}, ids)
+
+
+def parse(text: str, name: str) -> ParseResult:
+    """Parse a bibliographic CSV table.
+
+    Parameters
+    ----------
+    text : str
+        The decoded file.
+    name : str
+        The file's name for messages.
+
+    Returns
+    -------
+    ParseResult
+        Records in file order and the issues met.
+    """
+    result = ParseResult()
+    for line, row in read_rows(text, name, result.issues):
+        record = to_fields(row)
+        record.line = line
+        result.records.append(record)
+    return result

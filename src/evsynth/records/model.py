@@ -1,0 +1,139 @@
+"""The normalised record every importer produces, and the issues it reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Columns of ``records.csv``, in order.
+RECORD_COLUMNS: tuple[str, ...] = (
+    "record_id",
+    "source_file",
+    "source_row",
+    "source_line",
+    "database",
+    "update",
+    "format",
+    "title",
+    "authors",
+    "year",
+    "journal",
+    "journal_abbrev",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "isbn",
+    "issn",
+    "accession",
+    "type",
+    "language",
+    "keywords",
+    "url",
+    "abstract",
+)
+
+#: The bibliographic fields an importer fills (the rest are set by the import).
+BIB_FIELDS: tuple[str, ...] = (
+    "title",
+    "authors",
+    "year",
+    "journal",
+    "journal_abbrev",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "isbn",
+    "issn",
+    "accession",
+    "type",
+    "language",
+    "keywords",
+    "url",
+    "abstract",
+)
+
+#: Controlled vocabulary of the ``type`` column.
+RECORD_TYPES: tuple[str, ...] = (
+    "article",
+    "review",
+    "conference",
+    "book",
+    "chapter",
+    "thesis",
+    "report",
+    "web",
+    "erratum",
+    "comment",
+    "editorial",
+    "letter",
+    "retraction",
+    "preprint",
+    "dataset",
+    "other",
+)
+
+
+@dataclass
+class ImportIssue:
+    """A problem met while importing that did not stop the import.
+
+    Parameters
+    ----------
+    file : str
+        The input file.
+    line : int or None
+        1-based line in the file, where known.
+    record : int or None
+        1-based position of the record in the file, where the issue concerns one.
+    field : str
+        Tag, column or field concerned (empty if none).
+    message : str
+        What happened and what evsynth did about it.
+    """
+
+    file: str
+    line: int | None
+    record: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.record is not None:
+            where.append(f"record {self.record}")
+        if self.field:
+            where.append(f"field '{self.field}'")
+        return ", ".join(where) + f": {self.message}"
+
+
+@dataclass
+class ParsedRecord:
+    """One record as a format module hands it over.
+
+    Parameters
+    ----------
+    line : int
+        1-based line where the record starts in its file.
+    fields : dict of str to str
+        Normalised values of the :data:`BIB_FIELDS` that the record has.
+    source_ids : list of (str, str)
+        The source's own identifiers, most specific first, as ``(kind, value)``
+        pairs such as ``("pmid", "20679165")``; used for the stable record id.
+    """
+
+    line: int
+    fields: dict[str, str] = field(default_factory=dict)
+    source_ids: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class ParseResult:
+    """What a format module returns for one file."""
+
+    records: list[ParsedRecord] = field(default_factory=list)
+    issues: list[ImportIssue] = field(default_factory=list)

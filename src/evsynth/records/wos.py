@@ -1,0 +1,191 @@
+"""Web of Science exports, plain text and tab-delimited.
+
+Web of Science exports: plain text (``FN``/``VR``/``PT`` ... ``ER``/``EF``) and
+tab-delimited (one record per line under a header of the same two-letter tags).
+
+The plain-text reader is rispy's ``WokParser`` with line tracking; both forms
+share one mapping onto evsynth's fields.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+from rispy import WokParser
+
+from evsynth.errors import InputError
+from evsynth.records import normalise as nz
+from evsynth.records.model import ImportIssue, ParsedRecord, ParseResult
+from evsynth.records.tagged import first, scan, values
+
+#: Tags that hold one item per line (plain text) or per "; " (tab-delimited).
+LIST_TAGS = ["AU", "AF", "BA", "BF", "CA", "GP", "C1", "C3", "CR", "ED", "BE"]
+
+DOC_TYPES: dict[str, str] = {
+    **nz.COMMON_TYPES,
+    "j": "article",
+    "b": "book",
+    "s": "chapter",
+    "p": "other",
+    "book": "book",
+    "early access": "article",
+    "data paper": "dataset",
+    "biographical-item": "other",
+    "news item": "other",
+    "book review": "other",
+}
+
+
+class _Tags(dict[str, str]):
+    """A tag mapping that names every tag after itself."""
+
+    def __missing__(self, key: str) -> str:
+        return key
+
+
+def _type(raw: dict[str, Any]) -> str:
+    document_types = [
+        t.strip().lower() for v in values(raw, "DT") for t in v.split(";") if t.strip()
+    ]
+    for decisive in ("correction", "retraction", "editorial material", "letter"):
+        if decisive in document_types:
+            return nz.norm_type(decisive, DOC_TYPES)
+    for document_type in document_types:
+        kind = nz.norm_type(document_type, DOC_TYPES, default="")
+        if kind:
+            return kind
+    return nz.norm_type(first(raw, "PT"), DOC_TYPES)
+
+
+def to_fields(raw: dict[str, Any]) -> ParsedRecord:
+    """Map one Web of Science record (tags as keys) onto evsynth's fields.
+
+    Parameters
+    ----------
+    raw : dict
+        The record's tags and values.
+
+    Returns
+    -------
+    ParsedRecord
+        Normalised fields and ids (the line is set by the caller).
+    """
+    accession = first(raw, "UT")
+    doi = nz.norm_doi(first(raw, "DI"))
+    pmid = nz.norm_pmid(first(raw, "PM"))
+    keywords = [
+        k.strip() for v in values(raw, "DE", "ID") for k in v.split(";") if k.strip()
+    ]
+    fields = {
+        "title": nz.norm_title(first(raw, "TI")),
+        "authors": nz.join_authors(
+            values(raw, "AF") or values(raw, "AU") or values(raw, "CA", "GP")
+        ),
+        "year": nz.norm_year(first(raw, "PY"), first(raw, "EA"), first(raw, "PD")),
+        "journal": nz.clean_text(first(raw, "SO")),
+        "journal_abbrev": nz.clean_text(first(raw, "JI", "J9")),
+        "volume": nz.clean_text(first(raw, "VL")),
+        "issue": nz.clean_text(first(raw, "IS")),
+        "pages": nz.norm_pages(first(raw, "BP"), first(raw, "EP")) or first(raw, "AR"),
+        "doi": doi,
+        "pmid": pmid,
+        "isbn": nz.norm_serials(values(raw, "BN")),
+        "issn": nz.norm_serials(values(raw, "SN", "EI")),
+        "accession": accession,
+        "type": _type(raw),
+        "language": nz.norm_language(first(raw, "LA")),
+        "keywords": nz.join_values(keywords),
+        "abstract": nz.clean_text(first(raw, "AB")),
+    }
+    ids = [(k, v) for k, v in (("ut", accession), ("pmid", pmid), ("doi", doi)) if v]
+    return ParsedRecord(0, {k: v for k, v in fields.items() if v}, ids)
+
+
+def parse(text: str, name: str) -> ParseResult:
+    """Parse a Web of Science plain-text export.
+
+    Parameters
+    ----------
+    text : str
+        The decoded file.
+    name : str
+        The file's name for messages.
+
+    Returns
+    -------
+    ParseResult
+        Records in file order and the issues met.
+    """
+    parser = WokParser(mapping=_Tags(), list_tags=LIST_TAGS)
+    raw_records, issues = scan(parser, text, name)
+    records = []
+    for raw, line in raw_records:
+        record = to_fields(raw)
+        record.line = line
+        records.append(record)
+    return ParseResult(records, issues)
+
+
+def parse_tab(text: str, name: str) -> ParseResult:
+    """Parse a Web of Science tab-delimited export.
+
+    Parameters
+    ----------
+    text : str
+        The decoded file.
+    name : str
+        The file's name for messages.
+
+    Returns
+    -------
+    ParseResult
+        Records in file order and the issues met.
+    """
+    reader = csv.reader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE)
+    header = [h.strip() for h in next(reader)]
+    if "TI" not in header:
+        raise InputError(
+            "no TI column in the header",
+            file=name,
+            line=1,
+            expected="Web of Science tab-delimited tags (PT, AU, TI, SO, ...)",
+        )
+    result = ParseResult()
+    for number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(header) and any(c.strip() for c in row[len(header) :]):
+            raise InputError(
+                f"{len(row)} cells but the header has {len(header)}",
+                file=name,
+                line=number,
+                expected="one tab-separated cell per header column",
+            )
+        if len(row) < len(header) // 2:
+            result.issues.append(
+                ImportIssue(
+                    name,
+                    number,
+                    None,
+                    "",
+                    f"line with {len(row)} of {len(header)} cells skipped",
+                )
+            )
+            continue
+        raw: dict[str, Any] = {}
+        for tag, cell in zip(header, row, strict=False):
+            cell = cell.strip()
+            if not cell:
+                continue
+            raw[tag] = (
+                [v.strip() for v in re.split(r";\s*", cell) if v.strip()]
+                if tag in LIST_TAGS
+                else cell
+            )
+        record = to_fields(raw)
+        record.line = number
+        result.records.append(record)
+    return result

@@ -1,0 +1,206 @@
+"""Validation of configuration and input tables against the JSON Schemas.
+
+The schemas live in ``evsynth/schemas`` (``workflow/schemas`` in the repository
+links there), so the Snakemake workflow and the command line check the same rules.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pandas as pd
+import yaml
+
+from evsynth.errors import InputError
+
+SCHEMA_PACKAGE = "evsynth.schemas"
+
+
+@functools.cache
+def load_schema(name: str) -> dict[str, Any]:
+    """Load a JSON Schema shipped with evsynth.
+
+    Parameters
+    ----------
+    name : str
+        Schema name without suffix, e.g. ``"searches"``.
+
+    Returns
+    -------
+    dict
+        The schema.
+    """
+    text = (
+        resources.files(SCHEMA_PACKAGE)
+        .joinpath(f"{name}.schema.yaml")
+        .read_text(encoding="utf-8")
+    )
+    schema: dict[str, Any] = yaml.safe_load(text)
+    return schema
+
+
+def _coerce(value: str, types: list[str]) -> object:
+    """Turn a CSV cell into the JSON type the schema asks for, where it can."""
+    if "integer" in types:
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        if number.is_integer():
+            return int(number)
+        return number if "number" in types else value
+    if "number" in types:
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    if "boolean" in types:
+        lowered = value.strip().lower()
+        if lowered in {"true", "yes", "1"}:
+            return True
+        if lowered in {"false", "no", "0"}:
+            return False
+    return value
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    """Say what a schema error expects, in words a reviewer understands."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "enum":
+        return "one of " + ", ".join(str(v) for v in error.validator_value)
+    if error.validator == "type":
+        return f"a value of type {error.validator_value}"
+    if error.validator == "pattern":
+        return schema.get("description") or f"text matching {error.validator_value}"
+    if error.validator == "minimum":
+        return f"a number >= {error.validator_value}"
+    if error.validator == "maximum":
+        return f"a number <= {error.validator_value}"
+    return schema.get("description") or str(error.validator_value)
+
+
+def read_table(path: str | Path, schema_name: str) -> pd.DataFrame:
+    """Read a CSV input table and validate every row against its schema.
+
+    Column names are stripped and lower-cased. Unknown extra columns are kept.
+    Empty cells count as missing.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file.
+    schema_name : str
+        Name of the schema in ``evsynth/schemas``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table with values converted to the schema's types (missing values
+        are ``None``).
+
+    Raises
+    ------
+    InputError
+        If the file is missing, a required column is absent, or a cell breaks
+        the schema. The message names the file, the row and the column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", file=path)
+    try:
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8-sig"
+        )
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot be read as CSV: {exc}", file=path) from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    schema = load_schema(schema_name)
+    properties: dict[str, Any] = schema.get("properties", {})
+    missing = [c for c in schema.get("required", []) if c not in frame.columns]
+    if missing:
+        raise InputError(
+            "missing required column(s) " + ", ".join(missing),
+            file=path,
+            line=1,
+            expected="a header with " + ", ".join(schema.get("required", [])),
+        )
+    validator = jsonschema.Draft202012Validator(schema)
+    rows: list[dict[str, object]] = []
+    for index, raw in enumerate(frame.to_dict(orient="records")):
+        row: dict[str, object] = {}
+        for key, value in raw.items():
+            text = str(value).strip()
+            if text == "":
+                continue
+            types = properties.get(key, {}).get("type", "string")
+            types = types if isinstance(types, list) else [types]
+            row[key] = _coerce(text, types)
+        errors = sorted(validator.iter_errors(row), key=lambda e: list(e.path))
+        if errors:
+            error = errors[0]
+            if error.validator == "required":
+                column = str(error.message).split("'")[1]
+                raise InputError(
+                    "empty cell",
+                    file=path,
+                    line=index + 2,
+                    row=index + 1,
+                    column=column,
+                    expected=properties.get(column, {}).get("description", "a value"),
+                )
+            column = str(error.path[0]) if error.path else None
+            value = raw.get(column, "") if column else ""
+            raise InputError(
+                f"invalid value {value!r}",
+                file=path,
+                line=index + 2,
+                row=index + 1,
+                column=column,
+                expected=_describe(error),
+            )
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=list(frame.columns), dtype=object)
+    return out.astype(object).where(out.notna(), None)
+
+
+def validate_config(config: dict[str, Any], source: str = "config") -> dict[str, Any]:
+    """Validate a configuration and fill in the schema's defaults.
+
+    Parameters
+    ----------
+    config : dict
+        The configuration as loaded from YAML.
+    source : str
+        Name used in error messages (usually the config file's path).
+
+    Returns
+    -------
+    dict
+        The configuration with defaults filled in.
+    """
+    schema = load_schema("config")
+    filled = _with_defaults(config, schema)
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(filled))
+    if errors:
+        error = errors[0]
+        key = "/".join(str(p) for p in error.path) or "(top level)"
+        raise InputError(
+            error.message, file=source, column=key, expected=_describe(error)
+        )
+    return filled
+
+
+def _with_defaults(value: Any, schema: dict[str, Any]) -> Any:
+    if not isinstance(value, dict) or schema.get("type") != "object":
+        return value
+    out = dict(value)
+    for key, sub in schema.get("properties", {}).items():
+        if key not in out and "default" in sub:
+            out[key] = sub["default"]
+        if key in out:
+            out[key] = _with_defaults(out[key], sub)
+    return out

@@ -1,0 +1,23 @@
+# Helpers only: configuration validation and review paths. No rules here.
+
+from pathlib import Path
+
+from evsynth import __version__ as EVSYNTH_VERSION
+from evsynth.validation import validate_config
+
+config.update(validate_config(config, source="config/config.yaml"))
+
+REVIEW_DIR = Path(config["review_dir"])
+
+
+def review_path(*parts):
+    """Path of a file in the review folder, as a string for Snakemake."""
+    return str(REVIEW_DIR.joinpath(*parts))
+
+
+def search_exports():
+    """Every file in the review's searches folder, so that adding one reruns the import."""
+    folder = Path(review_path(config["records"]["searches_dir"]))
+    if not folder.is_dir():
+        return []
+    return sorted(str(p) for p in folder.rglob("*") if p.is_file())
