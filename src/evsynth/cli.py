@@ -25,20 +25,33 @@ log = logging.getLogger("evsynth")
 EXIT_INPUT = 2
 
 
-def _setup_logging(
-    verbosity: int, stream: object = None, path: str | None = None
-) -> None:
+class _StderrHandler(logging.Handler):
+    """Write to whatever ``sys.stderr`` is at the time (tests swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:  # pragma: no cover - logging must never raise
+            self.handleError(record)
+
+
+def _setup_logging(verbosity: int, path: str | None = None) -> None:
+    """Send evsynth's messages to stderr, or to a log file."""
     level = logging.WARNING if verbosity < 0 else logging.INFO
     if verbosity > 0:
         level = logging.DEBUG
-    handlers: list[logging.Handler] = []
-    if path is not None:
-        handlers.append(logging.FileHandler(path, mode="w", encoding="utf-8"))
-    else:
-        handlers.append(logging.StreamHandler(stream or sys.stderr))  # type: ignore[arg-type]
-    logging.basicConfig(
-        level=level, format="%(levelname)s: %(message)s", handlers=handlers, force=True
+    handler: logging.Handler = (
+        logging.FileHandler(path, mode="w", encoding="utf-8")
+        if path is not None
+        else _StderrHandler()
     )
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    for old in list(log.handlers):
+        log.removeHandler(old)
+        old.close()
+    log.addHandler(handler)
+    log.setLevel(level)
+    log.propagate = False
 
 
 @contextlib.contextmanager

@@ -257,6 +257,17 @@ def parse(text: str, name: str) -> ParseResult:
                     "last entry is not closed (file truncated?); read up to the end",
                 )
             )
+        elif isinstance(block, bm.ImplicitComment) and block.comment.strip():
+            result.issues.append(
+                ImportIssue(
+                    name,
+                    line,
+                    None,
+                    "",
+                    "text outside an entry skipped: "
+                    f"{block.comment.strip().splitlines()[0][:60]!r}",
+                )
+            )
         if isinstance(entry, bm.Entry):
             record = to_fields(entry)
             record.line = line

@@ -176,4 +176,15 @@ def parse(text: str, name: str) -> ParseResult:
         record = to_fields(element)
         record.line = element.sourceline or 1
         result.records.append(record)
+        stray = (element.tail or "").strip()
+        if stray:
+            result.issues.append(
+                ImportIssue(
+                    name,
+                    element.sourceline,
+                    len(result.records),
+                    "",
+                    f"text after the record skipped: {stray[:60]!r}",
+                )
+            )
     return result

@@ -194,12 +194,10 @@ def build_records(imports: Sequence[FileImport]) -> pd.DataFrame:
             }
             row.update(record.fields)
             rows.append(row)
-    frame = pd.DataFrame(rows, columns=list(RECORD_COLUMNS))
-    text_columns = [
-        c for c in RECORD_COLUMNS if c not in ("source_row", "source_line", "update")
-    ]
-    frame[text_columns] = frame[text_columns].fillna("")
-    return frame
+    empty = dict.fromkeys(RECORD_COLUMNS, "")
+    return pd.DataFrame(
+        [{**empty, **row} for row in rows], columns=list(RECORD_COLUMNS)
+    )
 
 
 def _issues_frame(imports: Sequence[FileImport], records: pd.DataFrame) -> pd.DataFrame:

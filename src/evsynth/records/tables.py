@@ -11,7 +11,7 @@ from evsynth.records.model import ImportIssue
 
 
 def read_rows(
-    text: str, name: str, issues: list[ImportIssue]
+    text: str, name: str, issues: list[ImportIssue], *, quoted: bool = True
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield each data row of a CSV export as a dict keyed by lower-cased header.
 
@@ -23,6 +23,9 @@ def read_rows(
         The file's name for messages.
     issues : list of ImportIssue
         Receives a warning for a truncated last row.
+    quoted : bool
+        Whether cells may be quoted (CSV); Web of Science's tab-delimited files
+        are not, and a quote there is an ordinary character.
 
     Yields
     ------
@@ -37,12 +40,16 @@ def read_rows(
     """
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.reader(
+        io.StringIO(text),
+        delimiter=delimiter,
+        quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
+    )
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
         return
-    open_quote = text.count('"') % 2 == 1
+    open_quote = quoted and text.count('"') % 2 == 1
     rows: list[tuple[int, list[str]]] = []
     start = reader.line_num + 1
     for row in reader:

@@ -9,8 +9,6 @@ share one mapping onto evsynth's fields.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from typing import Any
 
@@ -18,7 +16,8 @@ from rispy import WokParser
 
 from evsynth.errors import InputError
 from evsynth.records import normalise as nz
-from evsynth.records.model import ImportIssue, ParsedRecord, ParseResult
+from evsynth.records.model import ParsedRecord, ParseResult
+from evsynth.records.tables import read_rows
 from evsynth.records.tagged import first, scan, values
 
 #: Tags that hold one item per line (plain text) or per "; " (tab-delimited).
@@ -144,40 +143,19 @@ def parse_tab(text: str, name: str) -> ParseResult:
     ParseResult
         Records in file order and the issues met.
     """
-    reader = csv.reader(io.StringIO(text), delimiter="\t", quoting=csv.QUOTE_NONE)
-    header = [h.strip() for h in next(reader)]
-    if "TI" not in header:
-        raise InputError(
-            "no TI column in the header",
-            file=name,
-            line=1,
-            expected="Web of Science tab-delimited tags (PT, AU, TI, SO, ...)",
-        )
     result = ParseResult()
-    for number, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) > len(header) and any(c.strip() for c in row[len(header) :]):
+    rows = read_rows(text, name, result.issues, quoted=False)
+    for index, (line, row) in enumerate(rows):
+        if index == 0 and "ti" not in row:
             raise InputError(
-                f"{len(row)} cells but the header has {len(header)}",
+                "no TI column in the header",
                 file=name,
-                line=number,
-                expected="one tab-separated cell per header column",
+                line=1,
+                expected="Web of Science tab-delimited tags (PT, AU, TI, SO, ...)",
             )
-        if len(row) < len(header) // 2:
-            result.issues.append(
-                ImportIssue(
-                    name,
-                    number,
-                    None,
-                    "",
-                    f"line with {len(row)} of {len(header)} cells skipped",
-                )
-            )
-            continue
         raw: dict[str, Any] = {}
-        for tag, cell in zip(header, row, strict=False):
-            cell = cell.strip()
+        for tag, cell in row.items():
+            tag = tag.upper()
             if not cell:
                 continue
             raw[tag] = (
@@ -186,6 +164,6 @@ def parse_tab(text: str, name: str) -> ParseResult:
                 else cell
             )
         record = to_fields(raw)
-        record.line = number
+        record.line = line
         result.records.append(record)
     return result

@@ -1,0 +1,95 @@
+"""The evsynth command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+
+from evsynth.cli import main
+from tests import samples
+
+
+def test_import_writes_records_summary_and_issues(tmp_path):
+    ris = tmp_path / "a.ris"
+    ris.write_text(samples.ris(junk=True), encoding="utf-8")
+    bib = tmp_path / "b.bib"
+    bib.write_text(samples.bibtex(), encoding="utf-8")
+    out = tmp_path / "out" / "records.csv"
+    code = main(
+        [
+            "import",
+            str(ris),
+            str(bib),
+            "--out",
+            str(out),
+            "--summary",
+            str(tmp_path / "s.csv"),
+            "--issues",
+            str(tmp_path / "i.csv"),
+        ]
+    )
+    assert code == 0
+    records = pd.read_csv(out, dtype=str)
+    assert len(records) == 6
+    assert set(records["format"]) == {"ris", "bibtex"}
+    assert records["record_id"].str.startswith(("a:", "b:")).all()
+    summary = pd.read_csv(tmp_path / "s.csv")
+    assert list(summary["n_parsed"]) == [3, 3]
+    assert len(pd.read_csv(tmp_path / "i.csv")) == 1
+
+
+def test_format_can_be_forced(tmp_path):
+    path = tmp_path / "export.txt"
+    path.write_text(samples.ris(), encoding="utf-8")
+    out = tmp_path / "records.csv"
+    assert main(["import", str(path), "--format", "ris", "--out", str(out)]) == 0
+    assert main(["import", str(path), "--format", "pubmed", "--out", str(out)]) == 0
+
+
+def test_bad_input_exits_2_with_one_line_and_no_output(tmp_path):
+    good = tmp_path / "good.ris"
+    good.write_text(samples.ris(), encoding="utf-8")
+    bad = tmp_path / "bad.ris"
+    bad.write_text("AU  - Lost, A\nTY  - JOUR\nER  - \n", encoding="utf-8")
+    out = tmp_path / "records.csv"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "evsynth.cli",
+            "import",
+            str(good),
+            str(bad),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    error = [line for line in proc.stderr.splitlines() if "error" in line]
+    assert error == [
+        f"evsynth: error: {bad}, line 1, column 'AU': tag 'AU' outside a record "
+        "(expected a record to start with 'TY')"
+    ]
+    assert not out.exists()
+    assert set(tmp_path.iterdir()) == {good, bad}  # no temporary file left either
+
+
+def test_formats_lists_every_format(capsys):
+    assert main(["formats"]) == 0
+    printed = capsys.readouterr().out
+    for fmt in (
+        "ris",
+        "pubmed",
+        "bibtex",
+        "scopus_csv",
+        "wos",
+        "endnote_xml",
+        "zotero_csv",
+    ):
+        assert fmt in printed
