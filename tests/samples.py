@@ -14,14 +14,18 @@ TITLE_3 = "Peer mentoring for looked-after young people"
 
 def ris(*, junk: bool = False, truncate: bool = False) -> str:
     records = [
-        "TY  - JOUR\nAU  - Taussig, Heather N\nAU  - Culhane, Sara E\n"
-        f"TI  - {TITLE_1}\nJO  - Arch Pediatr Adolesc Med\nPY  - 2010\n"
-        "VL  - 164\nIS  - 8\nSP  - 739\nEP  - 46\nDO  - 10.1001/archpediatrics.2010.124\n"
-        "AB  - First line of the abstract\ncontinued on a second line.\nER  - \n",
+        (
+            "TY  - JOUR\nAU  - Taussig, Heather N\nAU  - Culhane, Sara E\n"
+            f"TI  - {TITLE_1}\nJO  - Arch Pediatr Adolesc Med\nPY  - 2010\n"
+            "VL  - 164\nIS  - 8\nSP  - 739\nEP  - 46\nDO  - 10.1001/archpediatrics.2010.124\n"
+            "AB  - First line of the abstract\ncontinued on a second line.\nER  - \n"
+        ),
         "TY  - RPRT\nAU  - Nobody, A\nPY  - 2021\nER  - \n",
-        f"TY  - JOUR\nA1  - Mezey, Gillian\nT1  - {TITLE_3}.\nJF  - Health Technology "
-        "Assessment\nJA  - Health Technol Assess\nY1  - 2015///\nVL  - 19\nIS  - 85\n"
-        "KW  - mentoring\nKW  - looked-after children\nER  - \n",
+        (
+            f"TY  - JOUR\nA1  - Mezey, Gillian\nT1  - {TITLE_3}.\nJF  - Health Technology "
+            "Assessment\nJA  - Health Technol Assess\nY1  - 2015///\nVL  - 19\nIS  - 85\n"
+            "KW  - mentoring\nKW  - looked-after children\nER  - \n"
+        ),
     ]
     if truncate:
         records[-1] = records[-1].replace("ER  - \n", "")
@@ -98,12 +102,16 @@ def wos(*, junk: bool = False, truncate: bool = False) -> str:
 def wos_tab(*, junk: bool = False, truncate: bool = False) -> str:
     header = "PT\tAU\tAF\tTI\tSO\tLA\tDT\tPY\tVL\tIS\tBP\tEP\tDI\tUT"
     rows = [
-        f"J\tTaussig, HN; Culhane, SE\tTaussig, Heather N.; Culhane, Sara E.\t{TITLE_1}"
-        "\tARCHIVES OF PEDIATRICS & ADOLESCENT MEDICINE\tEnglish\tArticle\t2010\t164\t8"
-        "\t739\t746\t10.1001/archpediatrics.2010.124\tWOS:000280498300008",
+        (
+            f"J\tTaussig, HN; Culhane, SE\tTaussig, Heather N.; Culhane, Sara E.\t{TITLE_1}"
+            "\tARCHIVES OF PEDIATRICS & ADOLESCENT MEDICINE\tEnglish\tArticle\t2010\t164\t8"
+            "\t739\t746\t10.1001/archpediatrics.2010.124\tWOS:000280498300008"
+        ),
         "J\tNobody, A\t\t\t\t\tCorrection\t2021\t\t\t\t\t\tWOS:999000000000002",
-        f"J\tMezey, G\tMezey, Gillian\t{TITLE_3}\tHEALTH TECHNOLOGY ASSESSMENT\tEnglish"
-        "\tArticle\t2015\t19\t85\t\t\t\tWOS:999000000000003",
+        (
+            f"J\tMezey, G\tMezey, Gillian\t{TITLE_3}\tHEALTH TECHNOLOGY ASSESSMENT\tEnglish"
+            "\tArticle\t2015\t19\t85\t\t\t\tWOS:999000000000003"
+        ),
     ]
     if truncate:
         rows[-1] = "\t".join(rows[-1].split("\t")[:6])

@@ -73,8 +73,10 @@ def test_bad_input_exits_2_with_one_line_and_no_output(tmp_path):
     assert "Traceback" not in proc.stderr
     error = [line for line in proc.stderr.splitlines() if "error" in line]
     assert error == [
-        f"evsynth: error: {bad}, line 1, column 'AU': tag 'AU' outside a record "
-        "(expected a record to start with 'TY')"
+        (
+            f"evsynth: error: {bad}, line 1, column 'AU': tag 'AU' outside a record "
+            "(expected a record to start with 'TY')"
+        )
     ]
     assert not out.exists()
     assert set(tmp_path.iterdir()) == {good, bad}  # no temporary file left either

@@ -31,7 +31,7 @@ class _StderrHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             sys.stderr.write(self.format(record) + "\n")
-        except Exception:  # pragma: no cover - logging must never raise
+        except (OSError, ValueError):  # pragma: no cover - logging must not raise
             self.handleError(record)
 
 
