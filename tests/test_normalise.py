@@ -80,6 +80,7 @@ def test_doi_idempotent_and_lower_case(text):
         ("  <i>In vivo</i>  &amp; in vitro ", "In vivo & in vitro"),
         ("Waiting...", "Waiting..."),
         ("Smith et al.", "Smith et al."),
+        ("Mentoring care leavers. [References]", "Mentoring care leavers"),
     ],
 )
 def test_title(raw, expected):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -87,8 +88,15 @@ def _frame_to_csv(
             if out[c].dtype == object or pd.api.types.is_string_dtype(out[c])
         ]
     for column in text_columns:
-        out[column] = out[column].map(guard_formula)
-    out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+        values = out[column]
+        risky = values.str.startswith(FORMULA_PREFIXES, na=False).astype(bool)
+        if risky.any():
+            out.loc[risky, column] = values[risky].map(guard_formula)
+    out = out.astype(object).where(out.notna(), None)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(out.columns)
+        writer.writerows(out.itertuples(index=False, name=None))
 
 
 def write_csv(

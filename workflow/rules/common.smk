@@ -21,3 +21,8 @@ def search_exports():
     if not folder.is_dir():
         return []
     return sorted(str(p) for p in folder.rglob("*") if p.is_file())
+
+
+def searches_dir(wildcards):
+    """The folder of the review's search exports."""
+    return review_path(config["records"]["searches_dir"])

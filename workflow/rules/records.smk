@@ -22,7 +22,7 @@ rule import_records:
     conda:
         "../../environment.yml"
     params:
-        searches_dir=review_path(config["records"]["searches_dir"]),
+        searches_dir=searches_dir,
         count_mismatch=config["records"]["count_mismatch"],
         version=EVSYNTH_VERSION,
     message:

@@ -70,7 +70,10 @@ LANGUAGE_CODES = {
 
 
 def clean_text(value: str | None) -> str:
-    """Unescape HTML entities, drop markup tags, NFC-normalise and collapse spaces.
+    """Unescape HTML entities, drop markup tags and collapse white space.
+
+    Text from :func:`evsynth.records.encoding.decode_bytes` is already in Unicode
+    normal form C; text that HTML entities change is normalised again.
 
     Parameters
     ----------
@@ -84,11 +87,14 @@ def clean_text(value: str | None) -> str:
     """
     if not value:
         return ""
-    text = html.unescape(value)
+    text = value
+    if "&" in text:
+        text = html.unescape(text)
+        if not text.isascii():
+            text = unicodedata.normalize("NFC", text)
     if "<" in text:
         text = _TAG.sub("", text)
-    text = unicodedata.normalize("NFC", text)
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def norm_title(value: str | None) -> str:
@@ -102,9 +108,12 @@ def norm_title(value: str | None) -> str:
     Returns
     -------
     str
-        The title. A final "..." or an abbreviation such as "et al." is kept.
+        The title. A final "..." or an abbreviation such as "et al." is kept;
+        Ovid's trailing ``[References]`` marker is dropped.
     """
     text = clean_text(value)
+    if text.endswith("[References]"):  # Ovid PsycInfo marks records with references
+        text = text[: -len("[References]")].rstrip()
     if text.endswith(".") and not text.endswith("..") and not text.endswith(" al."):
         text = text[:-1].rstrip()
     return text

@@ -15,7 +15,7 @@ from rispy import RisParser
 
 from evsynth.records import normalise as nz
 from evsynth.records.model import ParsedRecord, ParseResult
-from evsynth.records.tagged import first, scan, values
+from evsynth.records.tagged import first, parse_in_parts, scan, values
 
 RIS_TYPES: dict[str, str] = {
     **nz.COMMON_TYPES,
@@ -134,7 +134,7 @@ def to_fields(raw: dict[str, Any]) -> ParsedRecord:
     return ParsedRecord(0, {k: v for k, v in fields.items() if v}, ids)
 
 
-def parse(text: str, name: str) -> ParseResult:
+def _parse_whole(text: str, name: str) -> ParseResult:
     """Parse a RIS export.
 
     Parameters
@@ -156,3 +156,21 @@ def parse(text: str, name: str) -> ParseResult:
         record.line = line
         records.append(record)
     return ParseResult(records, issues)
+
+
+def parse(text: str, name: str) -> ParseResult:
+    """Parse a RIS export, in several processes if it is large.
+
+    Parameters
+    ----------
+    text : str
+        The decoded file.
+    name : str
+        The file's name for messages.
+
+    Returns
+    -------
+    ParseResult
+        Records in file order and the issues met.
+    """
+    return parse_in_parts(text, name, "ER", _parse_whole)

@@ -10,29 +10,37 @@ and an error for a record that does not start where it should.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from rispy import RisParser
+from rispy import RisParser, WokParser
 
 from evsynth.errors import InputError
-from evsynth.records.model import ImportIssue
-
-_TAG = re.compile(r"[A-Z][A-Z0-9]")
+from evsynth.records.model import ImportIssue, ParsedRecord, ParseResult
 
 
 def scan(
-    parser: RisParser,
-    text: str,
-    name: str,
+    parser: RisParser, text: str, name: str
 ) -> tuple[list[tuple[dict[str, Any], int]], list[ImportIssue]]:
     """Split a tagged export into records with rispy's tag mapping.
+
+    The loop applies rispy's rules for adding a tag (``RisParser._add_tag``
+    with ``enforce_list_tags=True``: list tags collect every value, other tags
+    keep the first, untagged lines continue the previous value, unknown tags
+    go under ``unknown_tag``) inline, because calling rispy's methods for each
+    of millions of lines doubles the time of a large import.
 
     Parameters
     ----------
     parser : rispy.RisParser
         A configured parser (``RisParser`` or ``WokParser``); its ``START_TAG``,
-        ``END_TAG``, ``ignore`` list, ``parse_line`` and tag mapping are used.
+        ``END_TAG``, ``ignore`` list, tag mapping, list tags and delimiters are
+        used. For a ``WokParser`` its ``parse_line`` splits each line; it must
+        return ``(None, text)`` for a line without a tag.
     text : str
         The decoded export.
     name : str
@@ -54,44 +62,51 @@ def scan(
         If a tag appears outside a record (the start tag is missing).
     """
     start, end = parser.START_TAG, parser.END_TAG
-    ignore = set(parser.ignore)
+    ignore = frozenset(parser.ignore)
+    mapping = parser.mapping
+    list_tags = frozenset(parser.list_tags)
+    delimiters = parser.delimiter_map
+    unknown_key = parser.mapping.get(parser.UNKNOWN_TAG, "unknown_tag")
+    ris_lines = not isinstance(parser, WokParser)
+    split_line = parser.parse_line
     records: list[tuple[dict[str, Any], int]] = []
     issues: list[ImportIssue] = []
     record: dict[str, Any] | None = None
     record_line = 0
     last_tag: str | None = None
 
-    def close(record: dict[str, Any], line: int) -> None:
-        records.append((record, line))
-
     for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
+        if not line or line.isspace():
             continue
-        tag, content = parser.parse_line(line)
-        if tag is not None and not _TAG.fullmatch(tag):
-            tag, content = None, line.strip()
+        if ris_lines:
+            if line[2:5] == "  -" and line[:1].isalpha() and line[:2].isupper():
+                tag: str | None = line[:2]
+                content = line[6:].strip()
+            else:
+                tag, content = None, line.strip()
+        else:
+            tag, content = split_line(line)
         if record is None:
             if tag == start:
-                record = {parser.mapping[start]: content}
+                record = {mapping[start]: content}
                 record_line, last_tag = number, start
-            elif tag is None or tag in ignore:
-                if tag is None:
-                    issues.append(
-                        ImportIssue(
-                            name,
-                            number,
-                            None,
-                            "",
-                            f"text outside a record skipped: {line.strip()[:60]!r}",
-                        )
+            elif tag is None:
+                issues.append(
+                    ImportIssue(
+                        name,
+                        number,
+                        None,
+                        "",
+                        f"text outside a record skipped: {line.strip()[:60]!r}",
                     )
+                )
             elif tag == end:
                 issues.append(
                     ImportIssue(
                         name, number, None, end, "end tag without a record skipped"
                     )
                 )
-            else:
+            elif tag not in ignore:
                 raise InputError(
                     f"tag '{tag}' outside a record",
                     file=name,
@@ -100,27 +115,16 @@ def scan(
                     expected=f"a record to start with '{start}'",
                 )
             continue
-        if tag is None:
-            if last_tag is None:
-                issues.append(
-                    ImportIssue(
-                        name,
-                        number,
-                        len(records) + 1,
-                        last_tag or "",
-                        f"line without a tag skipped: {content[:60]!r}",
-                    )
-                )
-                continue
-            parser._add_tag(record, last_tag, content, extend_multiline=True)
+        continued = tag is None
+        if continued:
+            tag = last_tag
+        elif tag in ignore:
             continue
-        if tag in ignore:
-            continue
-        if tag == end:
-            close(record, record_line)
+        elif tag == end:
+            records.append((record, record_line))
             record, last_tag = None, None
             continue
-        if tag == start:
+        elif tag == start:
             issues.append(
                 ImportIssue(
                     name,
@@ -131,12 +135,38 @@ def scan(
                     "closed at the next record",
                 )
             )
-            close(record, record_line)
-            record = {parser.mapping[start]: content}
+            records.append((record, record_line))
+            record = {mapping[start]: content}
             record_line, last_tag = number, start
             continue
-        parser._add_tag(record, tag, content)
-        last_tag = tag
+        else:
+            last_tag = tag
+        assert tag is not None
+        try:
+            key = mapping[tag]
+        except KeyError:
+            record.setdefault(unknown_key, {}).setdefault(tag, []).append(content)
+            continue
+        delimiter = delimiters.get(tag)
+        value: str | list[str] = (
+            [part.strip() for part in content.split(delimiter)]
+            if delimiter
+            else content
+        )
+        if tag in list_tags:
+            items = value if isinstance(value, list) else [value]
+            if key in record:
+                record[key].extend(items)
+            else:
+                record[key] = items
+        elif key not in record:
+            record[key] = value
+        elif continued:
+            previous = record[key]
+            if isinstance(previous, list):
+                previous.extend(value if isinstance(value, list) else [value])
+            else:
+                record[key] = f"{previous} {value}"
     if record is not None:
         issues.append(
             ImportIssue(
@@ -147,7 +177,7 @@ def scan(
                 f"last record has no '{end}' line (file truncated?); kept as it is",
             )
         )
-        close(record, record_line)
+        records.append((record, record_line))
     return records, issues
 
 
@@ -155,10 +185,18 @@ def first(record: dict[str, Any], *keys: str) -> str:
     """Return the first non-empty value among rispy keys (lists give their first item)."""
     for key in keys:
         value = record.get(key)
+        if not value:
+            continue
         if isinstance(value, list):
-            value = next((v for v in value if v and str(v).strip()), "")
-        if value and str(value).strip():
-            return str(value).strip()
+            for item in value:
+                if item:
+                    item = str(item).strip()
+                    if item:
+                        return item
+        else:
+            value = str(value).strip()
+            if value:
+                return value
     return ""
 
 
@@ -167,8 +205,138 @@ def values(record: dict[str, Any], *keys: str) -> list[str]:
     out: list[str] = []
     for key in keys:
         value = record.get(key)
-        if value is None:
+        if not value:
             continue
-        items = value if isinstance(value, list) else [value]
-        out.extend(str(v).strip() for v in items if v and str(v).strip())
+        for item in value if isinstance(value, list) else (value,):
+            if item:
+                item = str(item).strip()
+                if item:
+                    out.append(item)
     return out
+
+
+#: Files larger than this are parsed in several processes.
+PARALLEL_MIN_CHARS = 8_000_000
+
+
+def _workers() -> int:
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 8))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, min(os.cpu_count() or 1, 8))
+
+
+def split_at_end_tags(text: str, end: str, parts: int) -> list[tuple[str, int]]:
+    """Cut a tagged export into about ``parts`` pieces just after end-tag lines.
+
+    Parameters
+    ----------
+    text : str
+        The decoded export.
+    end : str
+        The end tag (``ER``).
+    parts : int
+        Number of pieces wanted.
+
+    Returns
+    -------
+    list of (str, int)
+        Each piece and the number of lines before it in the file.
+    """
+    pieces: list[tuple[str, int]] = []
+    begin, lines_before = 0, 0
+    pattern = re.compile(rf"^{end}\b.*$", re.MULTILINE)
+    for k in range(1, parts):
+        target = max(begin, len(text) * k // parts)
+        match = pattern.search(text, target)
+        if match is None:
+            break
+        cut = match.end() + 1
+        piece = text[begin:cut]
+        pieces.append((piece, lines_before))
+        lines_before += piece.count("\n")
+        begin = cut
+    pieces.append((text[begin:], lines_before))
+    return [p for p in pieces if p[0].strip()]
+
+
+_Packed = tuple[list[tuple[int, dict[str, str], list[tuple[str, str]]]], list[tuple]]
+
+
+def _parse_packed(
+    parse_part: Callable[[str, str], ParseResult], text: str, name: str
+) -> _Packed:
+    """Parse a piece in a worker and return plain tuples, which pickle fast."""
+    result = parse_part(text, name)
+    return (
+        [(r.line, r.fields, r.source_ids) for r in result.records],
+        [(i.file, i.line, i.record, i.field, i.message) for i in result.issues],
+    )
+
+
+def _unpack(packed: _Packed) -> ParseResult:
+    records, issues = packed
+    return ParseResult(
+        [ParsedRecord(line, fields, ids) for line, fields, ids in records],
+        [ImportIssue(*issue) for issue in issues],
+    )
+
+
+def parse_in_parts(
+    text: str,
+    name: str,
+    end: str,
+    parse_part: Callable[[str, str], ParseResult],
+) -> ParseResult:
+    """Parse a large tagged export in several processes, one piece each.
+
+    Pieces are cut after end-tag lines, so each holds whole records; line
+    numbers and record positions are shifted back to the whole file's, and the
+    result is the same as parsing the file in one go.
+
+    Parameters
+    ----------
+    text : str
+        The decoded export.
+    name : str
+        The file's name for messages.
+    end : str
+        The end tag.
+    parse_part : callable
+        A module-level function ``(text, name) -> ParseResult``.
+
+    Returns
+    -------
+    ParseResult
+        Records and issues of the whole file, in file order.
+    """
+    workers = _workers()
+    if len(text) < PARALLEL_MIN_CHARS or workers == 1:
+        return parse_part(text, name)
+    pieces = split_at_end_tags(text, end, workers)
+    if len(pieces) == 1:
+        return parse_part(text, name)
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=len(pieces), mp_context=context) as pool:
+        packed = list(
+            pool.map(
+                _parse_packed,
+                [parse_part] * len(pieces),
+                [p for p, _ in pieces],
+                [name] * len(pieces),
+            )
+        )
+    results = [_unpack(p) for p in packed]
+    merged = ParseResult()
+    for (_, offset), part in zip(pieces, results, strict=True):
+        shift = len(merged.records)
+        for record in part.records:
+            record.line += offset
+        for issue in part.issues:
+            if issue.line is not None:
+                issue.line += offset
+            if issue.record is not None:
+                issue.record += shift
+        merged.records.extend(part.records)
+        merged.issues.extend(part.issues)
+    return merged

@@ -18,7 +18,7 @@ from evsynth.errors import InputError
 from evsynth.records import normalise as nz
 from evsynth.records.model import ParsedRecord, ParseResult
 from evsynth.records.tables import read_rows
-from evsynth.records.tagged import first, scan, values
+from evsynth.records.tagged import first, parse_in_parts, scan, values
 
 #: Tags that hold one item per line (plain text) or per "; " (tab-delimited).
 LIST_TAGS = ["AU", "AF", "BA", "BF", "CA", "GP", "C1", "C3", "CR", "ED", "BE"]
@@ -43,6 +43,20 @@ class _Tags(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return key
+
+
+_TAG = re.compile(r"[A-Z][A-Z0-9]")
+
+
+class _Parser(WokParser):
+    """rispy's Web of Science parser that tells a tag from ordinary text."""
+
+    def parse_line(self, line: str) -> tuple[str, str] | tuple[None, str]:
+        """Split a line into its tag and value (``None`` for untagged text)."""
+        tag, content = super().parse_line(line)
+        if tag is not None and not (_TAG.fullmatch(tag) and line[2:3] in ("", " ")):
+            return None, line.strip()
+        return tag, content
 
 
 def _type(raw: dict[str, Any]) -> str:
@@ -103,7 +117,7 @@ def to_fields(raw: dict[str, Any]) -> ParsedRecord:
     return ParsedRecord(0, {k: v for k, v in fields.items() if v}, ids)
 
 
-def parse(text: str, name: str) -> ParseResult:
+def _parse_whole(text: str, name: str) -> ParseResult:
     """Parse a Web of Science plain-text export.
 
     Parameters
@@ -118,7 +132,7 @@ def parse(text: str, name: str) -> ParseResult:
     ParseResult
         Records in file order and the issues met.
     """
-    parser = WokParser(mapping=_Tags(), list_tags=LIST_TAGS)
+    parser = _Parser(mapping=_Tags(), list_tags=LIST_TAGS)
     raw_records, issues = scan(parser, text, name)
     records = []
     for raw, line in raw_records:
@@ -167,3 +181,21 @@ def parse_tab(text: str, name: str) -> ParseResult:
         record.line = line
         result.records.append(record)
     return result
+
+
+def parse(text: str, name: str) -> ParseResult:
+    """Parse a Web of Science plain-text export, in several processes if it is large.
+
+    Parameters
+    ----------
+    text : str
+        The decoded file.
+    name : str
+        The file's name for messages.
+
+    Returns
+    -------
+    ParseResult
+        Records in file order and the issues met.
+    """
+    return parse_in_parts(text, name, "ER", _parse_whole)

@@ -1,0 +1,103 @@
+"""The Snakemake workflow end to end on the example review, and on bad input."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.workflow
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def run(workdir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            *SNAKEMAKE,
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--cores",
+            "1",
+            "--configfile",
+            str(REPO / "config/config.yaml"),
+            "--config",
+            f"review_dir={workdir / 'data'}",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def review(tmp_path):
+    shutil.copytree(REPO / "data", tmp_path / "data")
+    return tmp_path
+
+
+def test_example_review_end_to_end(review):
+    proc = run(review)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = review / "results/records"
+    summary = pd.read_csv(results / "import_summary.csv")
+    manifest = pd.read_csv(review / "data/searches/searches.csv")
+    assert list(summary["file"]) == list(manifest["file"])
+    assert list(summary["n_parsed"]) == list(manifest["n_reported"])
+    records = pd.read_csv(results / "records.csv", dtype=str)
+    assert len(records) == manifest["n_reported"].sum()
+    assert records["record_id"].is_unique
+    first = (results / "records.csv").read_bytes()
+    # same inputs, byte-identical outputs
+    assert run(review, "--forceall").returncode == 0
+    assert (results / "records.csv").read_bytes() == first
+    # nothing to do on a second run
+    dry = run(review, "--dry-run")
+    assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+def test_new_export_reruns_import(review):
+    assert run(review).returncode == 0
+    searches = review / "data/searches"
+    shutil.copy(searches / "medline.nbib", searches / "medline_update.nbib")
+    with (searches / "searches.csv").open("a", encoding="utf-8") as handle:
+        handle.write("medline_update.nbib,MEDLINE (PubMed),database,2024-06-01,1,,38\n")
+    dry = run(review, "--dry-run")
+    assert "import_records" in dry.stdout
+    assert run(review).returncode == 0
+    records = pd.read_csv(review / "results/records/records.csv", dtype=str)
+    assert (records["update"] == "1").sum() == 38
+
+
+def test_bad_manifest_fails_cleanly_without_outputs(review):
+    manifest = review / "data/searches/searches.csv"
+    text = manifest.read_text(encoding="utf-8").replace(
+        "(Ovid),database,", "(Ovid),journal,", 1
+    )
+    manifest.write_text(text, encoding="utf-8")
+    proc = run(review)
+    assert proc.returncode != 0
+    log = (review / "results/logs/import_records.log").read_text(encoding="utf-8")
+    assert "searches.csv, line 2, row 1, column 'kind': invalid value 'journal'" in log
+    assert "Traceback" not in log
+    assert not (review / "results/records/records.csv").exists()
+    assert not (review / "results/records/import_summary.csv").exists()
+
+
+def test_bad_config_is_reported(review, tmp_path):
+    config = tmp_path / "bad.yaml"
+    config.write_text(
+        "review_dir: data\nrecords:\n  count_mismatch: ignore\n", encoding="utf-8"
+    )
+    proc = run(review, "--configfile", str(config))
+    assert proc.returncode != 0
+    assert "count_mismatch" in proc.stderr
