@@ -122,10 +122,12 @@ def main() -> None:
         START,
         f"### Importing {args.records:,} RIS records ({size:.0f} MiB)",
         "",
-        f"Median of {args.repeats} runs, each in a fresh Python process (start-up "
-        f"included), on {os.cpu_count()} cores. Target: under 15 s. evsynth parses files "
-        "over 8 million characters in one process per core; peak memory is that of "
-        "the largest process.",
+        (
+            f"Median of {args.repeats} runs, each in a fresh Python process (start-up "
+            f"included), on {os.cpu_count()} cores. Target: under 15 s. evsynth parses files "
+            "over 8 million characters in one process per core; peak memory is that of "
+            "the largest process."
+        ),
         "",
         "| tool | median (s) | min (s) | max (s) | peak memory (MiB) |",
         "|---|---|---|---|---|",
@@ -136,8 +138,10 @@ def main() -> None:
         )
     lines += [
         "",
-        f"evsynth / rispy time ratio: {ours / peer:.2f} (evsynth also detects the "
-        "format and encoding, normalises every field, assigns ids and writes the CSV).",
+        (
+            f"evsynth / rispy time ratio: {ours / peer:.2f} (evsynth also detects the "
+            "format and encoding, normalises every field, assigns ids and writes the CSV)."
+        ),
         END,
     ]
     results = HERE / "RESULTS.md"

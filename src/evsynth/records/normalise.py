@@ -88,6 +88,18 @@ def clean_text(value: str | None) -> str:
     if not value:
         return ""
     text = value
+    if (
+        "&" not in text
+        and "<" not in text
+        and "  " not in text
+        and "\t" not in text
+        and "\n" not in text
+        and "\r" not in text
+        and "\u00a0" not in text
+        and text[:1] != " "
+        and text[-1:] != " "
+    ):
+        return text  # already clean: the common case, kept fast
     if "&" in text:
         text = html.unescape(text)
         if not text.isascii():

@@ -69,6 +69,8 @@ def scan(
     unknown_key = parser.mapping.get(parser.UNKNOWN_TAG, "unknown_tag")
     ris_lines = not isinstance(parser, WokParser)
     split_line = parser.parse_line
+    # tag -> (key or None for an unknown tag, is a list tag, delimiter)
+    actions: dict[str, tuple[str | None, bool, str | None]] = {}
     records: list[tuple[dict[str, Any], int]] = []
     issues: list[ImportIssue] = []
     record: dict[str, Any] | None = None
@@ -76,15 +78,22 @@ def scan(
     last_tag: str | None = None
 
     for number, line in enumerate(text.split("\n"), start=1):
-        if not line or line.isspace():
-            continue
         if ris_lines:
-            if line[2:5] == "  -" and line[:1].isalpha() and line[:2].isupper():
+            if (
+                line.startswith("  -", 2)
+                and "A" <= line[0] <= "Z"
+                and ("A" <= line[1] <= "Z" or "0" <= line[1] <= "9")
+            ):
                 tag: str | None = line[:2]
                 content = line[6:].strip()
             else:
-                tag, content = None, line.strip()
+                content = line.strip()
+                if not content:
+                    continue
+                tag = None
         else:
+            if not line or line.isspace():
+                continue
             tag, content = split_line(line)
         if record is None:
             if tag == start:
@@ -118,8 +127,6 @@ def scan(
         continued = tag is None
         if continued:
             tag = last_tag
-        elif tag in ignore:
-            continue
         elif tag == end:
             records.append((record, record_line))
             record, last_tag = None, None
@@ -139,26 +146,38 @@ def scan(
             record = {mapping[start]: content}
             record_line, last_tag = number, start
             continue
+        elif tag in ignore:
+            continue
         else:
             last_tag = tag
         assert tag is not None
-        try:
-            key = mapping[tag]
-        except KeyError:
+        action = actions.get(tag)
+        if action is None:
+            try:
+                action = (mapping[tag], tag in list_tags, delimiters.get(tag))
+            except KeyError:
+                action = (None, False, None)
+            actions[tag] = action
+        key, is_list, delimiter = action
+        if key is None:
             record.setdefault(unknown_key, {}).setdefault(tag, []).append(content)
             continue
-        delimiter = delimiters.get(tag)
-        value: str | list[str] = (
-            [part.strip() for part in content.split(delimiter)]
-            if delimiter
-            else content
-        )
-        if tag in list_tags:
-            items = value if isinstance(value, list) else [value]
+        if delimiter:
+            items = [part.strip() for part in content.split(delimiter)]
+            if is_list:
+                if key in record:
+                    record[key].extend(items)
+                else:
+                    record[key] = items
+                continue
+            value: str | list[str] = items
+        else:
+            value = content
+        if is_list:
             if key in record:
-                record[key].extend(items)
+                record[key].append(value)
             else:
-                record[key] = items
+                record[key] = [value]
         elif key not in record:
             record[key] = value
         elif continued:
