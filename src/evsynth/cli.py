@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -107,8 +106,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"no Snakefile in {Path(args.directory).resolve()}: run evsynth run from "
             "the evsynth repository, or pass --directory"
         )
-    executable = shutil.which("snakemake")
-    command = [executable] if executable else [sys.executable, "-m", "snakemake"]
+    # the snakemake installed beside evsynth, whatever is first on PATH
+    command = [sys.executable, "-m", "snakemake"]
     command += ["--snakefile", str(snakefile), "--directory", args.directory]
     command += ["--cores", str(args.cores)]
     if args.review_dir:
