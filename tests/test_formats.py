@@ -219,3 +219,26 @@ def test_unrecognised_files(tmp_path, text, message):
         import_file(path)
     assert str(path) in str(info.value)
     assert "expected" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("latex", "text"),
+    [
+        ('{\\"o}rebro', "örebro"),
+        ("Kj{\\o}bli", "Kjøbli"),
+        ("Ren{\\'e}e", "Renée"),
+        ("\\'{e}t\\'e", "été"),
+        ("{\\O}deg{\\aa}rd", "Ødegård"),
+        ("\\textit{in vivo} study", "in vivo study"),
+        ("50\\% of youth", "50% of youth"),
+        ("Child Abuse \\& Neglect", "Child Abuse & Neglect"),
+        ("$\\alpha$-blockers", "α-blockers"),
+        ("{UK} and {England}", "UK and England"),
+        ("1990--2000", "1990\u20132000"),
+        ("plain text", "plain text"),
+    ],
+)
+def test_bibtex_latex_decoding(latex, text):
+    from evsynth.records.bibtex import decode_latex
+
+    assert decode_latex(latex) == text

@@ -48,6 +48,16 @@ ENTRY_TYPES: dict[str, str] = {
 
 
 _LATEX = re.compile(r"[\\{}$~]")
+#: The pieces of a value that are LaTeX: a braced group holding a command
+#: (``{\\"o}``), a command with its arguments (``\\textit{in vivo}``), an accent
+#: or escaped symbol (``\\'e``, ``\\&``) or inline maths (``$\\alpha$``). Only these
+#: go through pylatexenc, which is slow on long text such as abstracts.
+_LATEX_SPAN = re.compile(
+    r"\{[^{}]*\\[^{}]*\}"
+    r"|\\[A-Za-z]+\*?(?:\s*\{[^{}]*\})*"
+    r"|\\[^A-Za-z\s](?:\{[^{}]*\}|[A-Za-z])?"
+    r"|\$[^$]*\$"
+)
 
 
 def _stack() -> list[bibtexparser.middlewares.Middleware]:
@@ -66,8 +76,9 @@ def _decoder() -> LatexNodes2Text:
 def decode_latex(value: str) -> str:
     r"""Turn LaTeX into Unicode text (``{\\"o}`` to ``ö``, ``{UK}`` to ``UK``).
 
-    Text without LaTeX's special characters is returned as it is, which keeps
-    large files fast (pylatexenc is slow).
+    Text without LaTeX's special characters is returned as it is; otherwise
+    only the LaTeX pieces of it are decoded with pylatexenc (which is slow on
+    long text), and the remaining protecting braces are dropped.
 
     Parameters
     ----------
@@ -79,11 +90,13 @@ def decode_latex(value: str) -> str:
     str
         The decoded text.
     """
+    if "--" in value:  # TeX ligatures
+        value = value.replace("---", "\u2014").replace("--", "\u2013")
     if not _LATEX.search(value):
         return value
-    if "\\" not in value and "$" not in value:
-        return value.replace("{", "").replace("}", "").replace("~", "\u00a0")
-    return _decoder().latex_to_text(value)
+    if "\\" in value or "$" in value:
+        value = _LATEX_SPAN.sub(lambda m: _decoder().latex_to_text(m.group(0)), value)
+    return value.replace("{", "").replace("}", "").replace("~", "\u00a0")
 
 
 def _names(value: object) -> list[str]:
