@@ -155,7 +155,10 @@ def test_extra_manifest_columns_are_kept(tmp_path):
         "n_reported", "n_reported,notes"
     )
     manifest.write_text(text, encoding="utf-8")
-    assert len(import_searches(manifest, folder).records) == 3
+    result = import_searches(manifest, folder)
+    assert len(result.records) == 3
+    assert list(result.summary.columns[-2:]) == ["query", "notes"]
+    assert result.summary["notes"].iloc[0] == "Ovid interface"
 
 
 def test_issues_table_names_file_line_and_record(tmp_path):

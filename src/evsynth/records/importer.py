@@ -228,8 +228,24 @@ def _issues_frame(imports: Sequence[FileImport], records: pd.DataFrame) -> pd.Da
     return frame
 
 
+#: Manifest columns the summary shows in its own way (or not at all).
+_MANIFEST_COLUMNS = {
+    "file",
+    "database",
+    "kind",
+    "date_searched",
+    "update",
+    "n_reported",
+    "format",
+    "manifest_row",
+}
+
+
 def _summary_frame(imports: Sequence[FileImport]) -> pd.DataFrame:
     rows = []
+    extra: list[str] = []
+    for item in imports:
+        extra += [c for c in item.meta if c not in _MANIFEST_COLUMNS and c not in extra]
     for item in imports:
         reported = item.meta.get("n_reported")
         parsed = len(item.result.records)
@@ -246,9 +262,10 @@ def _summary_frame(imports: Sequence[FileImport]) -> pd.DataFrame:
                 "n_reported": reported,
                 "count_differs": reported is not None and int(reported) != parsed,
                 "n_issues": len(item.result.issues),
+                **{c: item.meta.get(c) for c in extra},
             }
         )
-    frame = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    frame = pd.DataFrame(rows, columns=[*SUMMARY_COLUMNS, *extra])
     frame["n_reported"] = frame["n_reported"].astype("Int64")
     return frame
 
