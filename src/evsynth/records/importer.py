@@ -302,6 +302,14 @@ def _log_issues(imports: Sequence[FileImport]) -> None:
         )
 
 
+def _finish(imports: Sequence[FileImport]) -> ImportResult:
+    _log_issues(imports)
+    records = build_records(imports)
+    return ImportResult(
+        records, _summary_frame(imports), _issues_frame(imports, records)
+    )
+
+
 def import_files(paths: Sequence[str | Path], fmt: str | None = None) -> ImportResult:
     """Import export files given on the command line.
 
@@ -321,11 +329,7 @@ def import_files(paths: Sequence[str | Path], fmt: str | None = None) -> ImportR
         import_file(p, fmt)
         for p in tqdm(paths, desc="import", unit="file", disable=None, leave=False)
     ]
-    _log_issues(imports)
-    records = build_records(imports)
-    return ImportResult(
-        records, _summary_frame(imports), _issues_frame(imports, records)
-    )
+    return _finish(imports)
 
 
 def read_manifest(manifest: str | Path, searches_dir: str | Path) -> pd.DataFrame:
@@ -437,11 +441,7 @@ def import_searches(
                 ImportIssue(name, None, None, "n_reported", message)
             )
         imports.append(item)
-    _log_issues(imports)
-    records = build_records(imports)
-    return ImportResult(
-        records, _summary_frame(imports), _issues_frame(imports, records)
-    )
+    return _finish(imports)
 
 
 def write_import(

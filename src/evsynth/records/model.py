@@ -4,35 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-#: Columns of ``records.csv``, in order.
-RECORD_COLUMNS: tuple[str, ...] = (
-    "record_id",
-    "source_file",
-    "source_row",
-    "source_line",
-    "database",
-    "update",
-    "format",
-    "title",
-    "authors",
-    "year",
-    "journal",
-    "journal_abbrev",
-    "volume",
-    "issue",
-    "pages",
-    "doi",
-    "pmid",
-    "isbn",
-    "issn",
-    "accession",
-    "type",
-    "language",
-    "keywords",
-    "url",
-    "abstract",
-)
-
 #: The bibliographic fields an importer fills (the rest are set by the import).
 BIB_FIELDS: tuple[str, ...] = (
     "title",
@@ -53,6 +24,18 @@ BIB_FIELDS: tuple[str, ...] = (
     "keywords",
     "url",
     "abstract",
+)
+
+#: Columns of ``records.csv``, in order.
+RECORD_COLUMNS: tuple[str, ...] = (
+    "record_id",
+    "source_file",
+    "source_row",
+    "source_line",
+    "database",
+    "update",
+    "format",
+    *BIB_FIELDS,
 )
 
 #: Controlled vocabulary of the ``type`` column.

@@ -15,7 +15,7 @@ from rispy import RisParser
 
 from evsynth.records import normalise as nz
 from evsynth.records.model import ParsedRecord, ParseResult
-from evsynth.records.tagged import first, parse_in_parts, scan, values
+from evsynth.records.tagged import first, parse_in_parts, parse_tagged, values
 
 RIS_TYPES: dict[str, str] = {
     **nz.COMMON_TYPES,
@@ -135,27 +135,7 @@ def to_fields(raw: dict[str, Any]) -> ParsedRecord:
 
 
 def _parse_whole(text: str, name: str) -> ParseResult:
-    """Parse a RIS export.
-
-    Parameters
-    ----------
-    text : str
-        The decoded file.
-    name : str
-        The file's name for messages.
-
-    Returns
-    -------
-    ParseResult
-        Records in file order and the issues met.
-    """
-    raw_records, issues = scan(_Parser(), text, name)
-    records = []
-    for raw, line in raw_records:
-        record = to_fields(raw)
-        record.line = line
-        records.append(record)
-    return ParseResult(records, issues)
+    return parse_tagged(_Parser(), text, name, to_fields)
 
 
 def parse(text: str, name: str) -> ParseResult:

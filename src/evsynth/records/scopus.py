@@ -12,7 +12,7 @@ import re
 
 from evsynth.records import normalise as nz
 from evsynth.records.model import ParsedRecord, ParseResult
-from evsynth.records.tables import read_rows
+from evsynth.records.tables import parse_rows
 
 _SCOPUS_ID = re.compile(r"\s*\(\d+\)\s*$")
 
@@ -91,23 +91,5 @@ def to_fields(row: dict[str, str]) -> ParsedRecord:
 
 
 def parse(text: str, name: str) -> ParseResult:
-    """Parse a Scopus CSV export.
-
-    Parameters
-    ----------
-    text : str
-        The decoded file.
-    name : str
-        The file's name for messages.
-
-    Returns
-    -------
-    ParseResult
-        Records in file order and the issues met.
-    """
-    result = ParseResult()
-    for line, row in read_rows(text, name, result.issues):
-        record = to_fields(row)
-        record.line = line
-        result.records.append(record)
-    return result
+    """Parse a Scopus CSV export (see :func:`evsynth.records.tables.parse_rows`)."""
+    return parse_rows(text, name, to_fields)

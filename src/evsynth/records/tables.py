@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from evsynth.errors import InputError
-from evsynth.records.model import ImportIssue
+from evsynth.records.model import ImportIssue, ParsedRecord, ParseResult
 
 
 def read_rows(
@@ -103,3 +103,30 @@ def read_rows(
                 )
             )
         yield line, {h: c.strip() for h, c in zip(header, row, strict=False) if h}
+
+
+def parse_rows(
+    text: str, name: str, to_fields: Callable[[dict[str, str]], ParsedRecord]
+) -> ParseResult:
+    """Parse a CSV export with a row-to-record mapping.
+
+    Parameters
+    ----------
+    text : str
+        The decoded file.
+    name : str
+        The file's name for messages.
+    to_fields : callable
+        Maps a row (cells keyed by lower-cased column name) onto a record.
+
+    Returns
+    -------
+    ParseResult
+        Records in file order and the issues met.
+    """
+    result = ParseResult()
+    for line, row in read_rows(text, name, result.issues):
+        record = to_fields(row)
+        record.line = line
+        result.records.append(record)
+    return result

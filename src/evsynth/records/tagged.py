@@ -234,6 +234,39 @@ def values(record: dict[str, Any], *keys: str) -> list[str]:
     return out
 
 
+def parse_tagged(
+    parser: RisParser,
+    text: str,
+    name: str,
+    to_fields: Callable[[dict[str, Any]], ParsedRecord],
+) -> ParseResult:
+    """Scan a tagged export and map each record onto evsynth's fields.
+
+    Parameters
+    ----------
+    parser : rispy.RisParser
+        The configured parser (see :func:`scan`).
+    text : str
+        The decoded file.
+    name : str
+        The file's name for messages.
+    to_fields : callable
+        Maps one record's rispy dictionary onto a record.
+
+    Returns
+    -------
+    ParseResult
+        Records in file order and the issues met.
+    """
+    raw_records, issues = scan(parser, text, name)
+    records = []
+    for raw, line in raw_records:
+        record = to_fields(raw)
+        record.line = line
+        records.append(record)
+    return ParseResult(records, issues)
+
+
 #: Files larger than this are parsed in several processes.
 PARALLEL_MIN_CHARS = 8_000_000
 

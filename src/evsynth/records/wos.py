@@ -18,7 +18,7 @@ from evsynth.errors import InputError
 from evsynth.records import normalise as nz
 from evsynth.records.model import ParsedRecord, ParseResult
 from evsynth.records.tables import read_rows
-from evsynth.records.tagged import first, parse_in_parts, scan, values
+from evsynth.records.tagged import first, parse_in_parts, parse_tagged, values
 
 #: Tags that hold one item per line (plain text) or per "; " (tab-delimited).
 LIST_TAGS = ["AU", "AF", "BA", "BF", "CA", "GP", "C1", "C3", "CR", "ED", "BE"]
@@ -118,28 +118,9 @@ def to_fields(raw: dict[str, Any]) -> ParsedRecord:
 
 
 def _parse_whole(text: str, name: str) -> ParseResult:
-    """Parse a Web of Science plain-text export.
-
-    Parameters
-    ----------
-    text : str
-        The decoded file.
-    name : str
-        The file's name for messages.
-
-    Returns
-    -------
-    ParseResult
-        Records in file order and the issues met.
-    """
-    parser = _Parser(mapping=_Tags(), list_tags=LIST_TAGS)
-    raw_records, issues = scan(parser, text, name)
-    records = []
-    for raw, line in raw_records:
-        record = to_fields(raw)
-        record.line = line
-        records.append(record)
-    return ParseResult(records, issues)
+    return parse_tagged(
+        _Parser(mapping=_Tags(), list_tags=LIST_TAGS), text, name, to_fields
+    )
 
 
 def parse_tab(text: str, name: str) -> ParseResult:

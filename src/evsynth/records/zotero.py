@@ -11,7 +11,7 @@ import re
 
 from evsynth.records import normalise as nz
 from evsynth.records.model import ParsedRecord, ParseResult
-from evsynth.records.tables import read_rows
+from evsynth.records.tables import parse_rows
 
 ITEM_TYPES: dict[str, str] = {
     "journalarticle": "article",
@@ -79,23 +79,5 @@ def to_fields(row: dict[str, str]) -> ParsedRecord:
 
 
 def parse(text: str, name: str) -> ParseResult:
-    """Parse a Zotero CSV export.
-
-    Parameters
-    ----------
-    text : str
-        The decoded file.
-    name : str
-        The file's name for messages.
-
-    Returns
-    -------
-    ParseResult
-        Records in file order and the issues met.
-    """
-    result = ParseResult()
-    for line, row in read_rows(text, name, result.issues):
-        record = to_fields(row)
-        record.line = line
-        result.records.append(record)
-    return result
+    """Parse a Zotero CSV export (see :func:`evsynth.records.tables.parse_rows`)."""
+    return parse_rows(text, name, to_fields)
