@@ -3,7 +3,8 @@
 Column names are matched without regard to case, with common aliases: for
 example ``author``/``authors``/``au``, ``journal``/``source title``/``so``,
 ``number``/``issue``, ``pages``/``page``. An ``id``, ``record_id`` or ``key``
-column gives the record's own id. Authors may be separated by ``;`` or, as in
+column gives the record's own id; ``accession`` (or ``an``, ``ut``, ``eid``) its
+accession number. Authors may be separated by ``;`` or, as in
 BibTeX, by `` and ``.
 """
 
@@ -12,11 +13,16 @@ from __future__ import annotations
 import re
 
 from evsynth.records import normalise as nz
+from evsynth.records.bibtex import ENTRY_TYPES
 from evsynth.records.model import ParsedRecord, ParseResult
 from evsynth.records.tables import parse_rows
 
+#: Document types, BibTeX entry types (``ENTRYTYPE``) included.
+TYPES: dict[str, str] = {**nz.COMMON_TYPES, **ENTRY_TYPES}
+
 ALIASES: dict[str, tuple[str, ...]] = {
-    "id": ("record_id", "id", "key", "accession", "accession number"),
+    "id": ("record_id", "id", "key"),
+    "accession": ("accession", "accession number", "an", "ut", "eid"),
     "title": ("title", "ti", "article title", "document title", "primary title"),
     "authors": ("authors", "author", "au", "author names"),
     "year": ("year", "py", "publication year", "date", "pubyear"),
@@ -93,8 +99,8 @@ def to_fields(row: dict[str, str]) -> ParsedRecord:
         "pmid": pmid,
         "isbn": nz.norm_serials([_get(row, "isbn")]),
         "issn": nz.norm_serials([_get(row, "issn")]),
-        "accession": nz.clean_text(own_id),
-        "type": nz.norm_type(_get(row, "type"), nz.COMMON_TYPES),
+        "accession": nz.clean_text(_get(row, "accession")),
+        "type": nz.norm_type(_get(row, "type"), TYPES),
         "language": nz.norm_language(_get(row, "language")),
         "keywords": nz.join_values(re.split(r"[;,]", _get(row, "keywords"))),
         "url": nz.clean_text(_get(row, "url")),

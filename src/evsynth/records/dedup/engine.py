@@ -1,0 +1,192 @@
+"""Blocking, comparison and constrained clustering of bibliographic records."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from tqdm import tqdm
+
+from evsynth.records.dedup.keys import MatchKeys
+from evsynth.records.dedup.rules import (
+    DISTINCT,
+    DUPLICATE,
+    HARD_DISTINCT,
+    Comparison,
+    compare,
+)
+
+log = logging.getLogger("evsynth.records.dedup")
+
+#: Blocks with more records than this are not paired in full (a very common
+#: title start such as "the effect of" would otherwise give millions of pairs);
+#: their records still meet through their other keys.
+MAX_BLOCK = 60
+
+
+def blocking_keys(keys: MatchKeys) -> Iterable[str]:
+    """The blocks a record falls in: records sharing a block are compared.
+
+    Each key catches duplicates that others miss: identifiers; the start and the
+    end of the title (a typo or an added prefix rarely hits both); first author,
+    year and first page; year, volume and first page; the title's three longest
+    words (reordered or retranslated titles).
+    """
+    if keys.doi:
+        yield f"d:{keys.doi}"
+    if keys.pmid:
+        yield f"p:{keys.pmid}"
+    title = keys.title
+    if len(title) >= 12:
+        yield f"t:{title[:30]}"
+    if len(title) >= 24:
+        yield f"e:{title[-30:]}"
+    if keys.first_author and keys.first_page:
+        yield f"a:{keys.first_author}|{keys.year}|{keys.first_page}"
+    if keys.volume and keys.first_page:
+        yield f"v:{keys.year}|{keys.volume}|{keys.first_page}"
+    words = sorted(
+        {w for w in title.split() if len(w) >= 4}, key=lambda w: (-len(w), w)
+    )
+    if len(words) >= 3:
+        yield "w:" + " ".join(sorted(words[:3]))
+
+
+def candidate_pairs(all_keys: Sequence[MatchKeys]) -> list[tuple[int, int]]:
+    """Pairs of record positions that share at least one block, each once.
+
+    Parameters
+    ----------
+    all_keys : sequence of MatchKeys
+        Every record's keys, in input order.
+
+    Returns
+    -------
+    list of (int, int)
+        Sorted pairs ``(i, j)`` with ``i < j``.
+    """
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for index, keys in enumerate(all_keys):
+        for key in blocking_keys(keys):
+            blocks[key].append(index)
+    pairs: set[tuple[int, int]] = set()
+    skipped = 0
+    for members in blocks.values():
+        size = len(members)
+        if size < 2:
+            continue
+        if size > MAX_BLOCK:
+            skipped += 1
+            continue
+        for x in range(size):
+            first = members[x]
+            for y in range(x + 1, size):
+                pairs.add((first, members[y]))
+    if skipped:
+        log.info(
+            "%d blocks larger than %d records left to other keys", skipped, MAX_BLOCK
+        )
+    return sorted(pairs)
+
+
+@dataclass
+class Clustering:
+    """Result of clustering: a cluster label per record and the pairs' outcome."""
+
+    labels: list[int]
+    merged: set[tuple[int, int]] = field(default_factory=set)
+    blocked: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+def cluster(
+    n: int,
+    comparisons: dict[tuple[int, int], Comparison],
+    updates: Sequence[int],
+) -> Clustering:
+    """Merge duplicate pairs into clusters without breaking a hard "distinct".
+
+    Duplicate pairs are merged strongest first. Two clusters are not merged if
+    any of their records were judged distinct by a must-not-merge rule or by a
+    reviewer, so a chain A~B~C cannot put an erratum with its article. Records
+    of an update search join earlier clusters, but never join two clusters of
+    earlier searches to each other: what was decided before stays decided.
+
+    Parameters
+    ----------
+    n : int
+        Number of records.
+    comparisons : dict
+        Decisions on candidate pairs ``(i, j)``.
+    updates : sequence of int
+        Update number of each record.
+
+    Returns
+    -------
+    Clustering
+        Cluster labels (the smallest record position in each cluster), the pairs
+        merged, and the duplicate pairs not merged with the reason.
+    """
+    parent = list(range(n))
+    members: dict[int, list[int]] = {i: [i] for i in range(n)}
+    cannot: dict[int, set[int]] = defaultdict(set)
+    first_update = list(updates)
+    for (i, j), comparison in comparisons.items():
+        if comparison.verdict == DISTINCT and comparison.rule in HARD_DISTINCT:
+            cannot[i].add(j)
+            cannot[j].add(i)
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    result = Clustering(labels=[])
+    duplicates = [
+        (max(updates[i], updates[j]), -c.score, i, j)
+        for (i, j), c in comparisons.items()
+        if c.verdict == DUPLICATE
+    ]
+    for stage, _, i, j in sorted(duplicates):
+        root_i, root_j = find(i), find(j)
+        if root_i == root_j:
+            result.merged.add((i, j))
+            continue
+        if stage > 0 and first_update[root_i] < stage and first_update[root_j] < stage:
+            result.blocked[(i, j)] = "would join two clusters of earlier searches"
+            continue
+        if len(members[root_i]) < len(members[root_j]):
+            root_i, root_j = root_j, root_i
+        conflict = cannot[root_i] & set(members[root_j])
+        if conflict:
+            result.blocked[(i, j)] = (
+                "a record of one cluster is distinct from the other"
+            )
+            continue
+        parent[root_j] = root_i
+        members[root_i].extend(members.pop(root_j))
+        cannot[root_i] |= cannot.pop(root_j, set())
+        first_update[root_i] = min(first_update[root_i], first_update[root_j])
+        result.merged.add((i, j))
+    labels = [0] * n
+    for root, group in members.items():
+        label = min(group)
+        for member in group:
+            labels[member] = label
+        del root
+    result.labels = labels
+    return result
+
+
+def compare_pairs(
+    all_keys: Sequence[MatchKeys], pairs: Iterable[tuple[int, int]], total: int
+) -> dict[tuple[int, int], Comparison]:
+    """Compare every candidate pair (with a progress bar on long runs)."""
+    out: dict[tuple[int, int], Comparison] = {}
+    for i, j in tqdm(
+        pairs, total=total, desc="compare", unit="pair", disable=None, leave=False
+    ):
+        out[(i, j)] = compare(all_keys[i], all_keys[j])
+    return out

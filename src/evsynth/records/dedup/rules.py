@@ -1,0 +1,187 @@
+"""Comparing two records: field similarities, and the rule that decides.
+
+Rules are tried in order; the first that applies gives the verdict
+(``duplicate``, ``distinct`` or ``uncertain``) and its name is reported with
+the pair. "Must not merge" rules come first, so no similarity, however high,
+can merge an erratum with its article, Part I with Part II, a conference
+abstract with the later journal article, or two papers whose titles differ by
+opposite words or numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from evsynth.records.dedup.keys import MatchKeys, contrast_conflict, journals_match
+
+DUPLICATE, DISTINCT, UNCERTAIN = "duplicate", "distinct", "uncertain"
+
+#: Rules whose "distinct" can never be overridden by chaining through a third record.
+HARD_DISTINCT = {
+    "notice_vs_paper",
+    "different_parts",
+    "opposite_words",
+    "different_doi",
+    "different_pmid",
+    "years_apart",
+    "conference_vs_journal",
+    "reviewer",
+}
+
+
+@dataclass
+class Comparison:
+    """Similarities of one candidate pair and the decision taken on it."""
+
+    title: float
+    authors: float | None
+    year_gap: int | None
+    journal: bool | None
+    volume: bool | None
+    pages: bool | None
+    doi: bool | None
+    pmid: bool | None
+    verdict: str
+    rule: str
+
+    @property
+    def score(self) -> float:
+        """Confidence used to order merges (higher first)."""
+        bonus = sum(bool(v) for v in (self.doi, self.pmid, self.pages, self.volume))
+        return self.title + 0.1 * (self.authors or 0.0) + 0.05 * bonus
+
+
+def _same(a: str, b: str) -> bool | None:
+    return None if not a or not b else a == b
+
+
+def title_similarity(a: str, b: str) -> float:
+    """Title similarity in [0, 1]: the better of rapidfuzz's ratio and token-sort ratio."""
+    if not a or not b:
+        return 0.0
+    if a == b:
+        return 1.0
+    return max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b)) / 100.0
+
+
+def author_similarity(a: list[str], b: list[str]) -> float | None:
+    """Author similarity in [0, 1] from surnames; ``None`` when a list is empty.
+
+    A truncated list ("et al.") matches the full one: the token-set ratio is 1
+    when one set of surnames contains the other.
+    """
+    if not a or not b:
+        return None
+    return fuzz.token_set_ratio(" ".join(a), " ".join(b)) / 100.0
+
+
+def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
+    """Compare two records and decide whether they are the same citation.
+
+    Parameters
+    ----------
+    a, b : MatchKeys
+        The records' keys.
+
+    Returns
+    -------
+    Comparison
+        Similarities, verdict and the name of the deciding rule.
+    """
+    title = title_similarity(a.title, b.title)
+    authors = author_similarity(a.surnames, b.surnames)
+    year_gap = (
+        abs(a.year - b.year) if a.year is not None and b.year is not None else None
+    )
+    journal = journals_match(a.journal, b.journal) if a.journal and b.journal else None
+    volume = _same(a.volume, b.volume)
+    pages = _same(a.first_page, b.first_page)
+    if pages is False and "1" in (a.first_page, b.first_page):
+        pages = None  # "1-6" against an article number such as e12724
+    doi = _same(a.doi, b.doi)
+    pmid = _same(a.pmid, b.pmid)
+
+    def verdict(kind: str, rule: str) -> Comparison:
+        return Comparison(
+            title, authors, year_gap, journal, volume, pages, doi, pmid, kind, rule
+        )
+
+    same_place = bool(pages and volume and journal is not False)
+    # --- must not merge -------------------------------------------------------
+    if a.notice != b.notice and not same_place:
+        # an erratum or comment has its own pages; the same pages mean one item
+        # whose title one database prefixed with "Erratum:" and another did not
+        return verdict(DISTINCT, "notice_vs_paper")
+    if a.numbers and b.numbers and a.numbers != b.numbers:
+        return verdict(DISTINCT, "different_parts")
+    if title < 1.0 and contrast_conflict(a.title, b.title):
+        return verdict(DISTINCT, "opposite_words")
+    if a.conference != b.conference and (
+        (a.conference and b.volume) or (b.conference and a.volume)
+    ):
+        return verdict(DISTINCT, "conference_vs_journal")
+    if doi is False:
+        if title == 1.0 and pages and volume and year_gap == 0:
+            return verdict(UNCERTAIN, "different_doi_same_citation")
+        return verdict(DISTINCT, "different_doi")
+    if pmid is False:
+        return verdict(DISTINCT, "different_pmid")
+    if year_gap is not None and year_gap > 1:
+        return verdict(DISTINCT, "years_apart")
+
+    # --- same identifier ------------------------------------------------------
+    if (doi or pmid) and title >= 0.7:
+        return verdict(DUPLICATE, "same_doi" if doi else "same_pmid")
+    if (doi or pmid) and authors is not None and authors >= 0.9:
+        return verdict(UNCERTAIN, "same_id_different_title")
+
+    # --- citation details -----------------------------------------------------
+    # Where the first pages agree a different issue number is an error of one
+    # export; without pages it may be all that tells apart a recurring item
+    # ("Editor's comments") in two issues of one volume.
+    details_conflict = (
+        pages is False
+        or volume is False
+        or bool(a.issue and b.issue and a.issue != b.issue and not pages)
+    )
+    authors_ok = authors is None or authors >= 0.8
+    if title >= 0.98 and same_place and year_gap == 0:
+        return verdict(DUPLICATE, "same_title_same_pages")
+    full_range = bool(a.last_page and a.last_page == b.last_page)
+    if (
+        same_place
+        and full_range
+        and journal
+        and year_gap == 0
+        and (authors or 0) >= 0.9
+        and title >= 0.6
+    ):
+        # same journal, year, volume, page range and authors: one article, its
+        # title translated or abridged by one database (single pages are left
+        # out: conference abstracts share a supplement's page)
+        return verdict(DUPLICATE, "same_citation")
+    if title >= 0.95 and authors_ok and not details_conflict:
+        if year_gap == 0 or (pages or volume or journal):
+            return verdict(DUPLICATE, "same_title_and_details")
+        if year_gap is None and (authors or 0) >= 0.9:
+            return verdict(DUPLICATE, "same_title_and_authors")
+        return verdict(UNCERTAIN, "same_title_year_apart")
+    if title >= 0.85 and authors_ok and (pages and (volume or year_gap == 0)):
+        return verdict(DUPLICATE, "similar_title_same_pages")
+    if same_place and authors_ok and (year_gap or 0) <= 1:
+        # one title holds the other, with a prefix ("MEDICAL PROGRESS"), a
+        # suffix (a citation pasted in), or cut short
+        if (
+            fuzz.partial_ratio(a.title, b.title) >= 95
+            and min(len(a.title), len(b.title)) >= 20
+        ):
+            return verdict(DUPLICATE, "title_contained_same_pages")
+    if title >= 0.95 and details_conflict:
+        if title == 1.0 and (authors or 0) >= 0.95 and year_gap == 0:
+            return verdict(UNCERTAIN, "same_title_other_pages")
+        return verdict(DISTINCT, "same_title_other_pages")
+    if title >= 0.85 and (authors is None or authors >= 0.6):
+        return verdict(UNCERTAIN, "similar_title")
+    return verdict(DISTINCT, "different_title")
