@@ -318,8 +318,10 @@ def _summary(ids, updates, labels, kept_of) -> pd.DataFrame:
 def write_dedup(
     result: DedupResult, out_dir: str | Path, *, review: bool = True
 ) -> None:
-    """Write ``unique.csv``, ``clusters.csv``, ``dedup_pairs.csv``,
-    ``dedup_review.csv`` and ``dedup_summary.csv`` into a folder, all or none.
+    """Write the deduplication's tables into a folder, all or none.
+
+    ``unique.csv`` and ``clusters.csv``, and with ``review`` also
+    ``dedup_pairs.csv``, ``dedup_review.csv`` and ``dedup_summary.csv``.
 
     Parameters
     ----------

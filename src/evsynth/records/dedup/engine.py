@@ -27,7 +27,7 @@ MAX_BLOCK = 60
 
 
 def blocking_keys(keys: MatchKeys) -> Iterable[str]:
-    """The blocks a record falls in: records sharing a block are compared.
+    """Yield the blocks a record falls in: records sharing a block are compared.
 
     Each key catches duplicates that others miss: identifiers; the start and the
     end of the title (a typo or an added prefix rarely hits both); first author,

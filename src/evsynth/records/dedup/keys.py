@@ -9,6 +9,7 @@ can be matched against.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -33,8 +34,7 @@ NOTICE_WORDS = re.compile(
     r"^(?:erratum|errata|corrigendum|correction|retraction|retracted|withdrawn|"
     r"expression of concern|reply|response|author reply|comment|commentary|"
     r"letter|editorial)\b|\b(?:erratum|corrigendum|retraction note|"
-    r"retraction notice|reply to|response to|comment on|commentary on|"
-    r"correction to)\b"
+    r"retraction notice|comment on|commentary on|correction to)\b"
 )
 NOTICE_TYPES = {"erratum", "retraction", "comment", "letter", "editorial"}
 #: Venue words of conference material.
@@ -70,8 +70,12 @@ CONTRAST_PAIRS = [
     ("benign", "malignant"),
     ("protocol", "results"),
 ]
-_CONTRAST = {a: b for a, b in CONTRAST_PAIRS} | {b: a for a, b in CONTRAST_PAIRS}
-_STOP = {"of", "the", "and", "for", "in", "on", "de", "la", "der", "und", "a", "an"}
+_CONTRAST = dict(CONTRAST_PAIRS) | {b: a for a, b in CONTRAST_PAIRS}
+_VENUE_NOTE = re.compile(
+    r"[.:;,]\s*(?:conference|supplement|suppl|meeting|congress|abstracts?)\b",
+    re.IGNORECASE,
+)
+_STOP = {"of", "the", "and", "for", "in", "on", "de", "la", "der", "und"}
 
 
 def ascii_fold(text: str) -> str:
@@ -105,7 +109,7 @@ def title_numbers(key: str) -> frozenset[str]:
     """Numbers in a title key, Roman numerals after "part" read as numbers."""
     words = key.split()
     numbers = {w for w in words if w.isdigit()}
-    for before, word in zip(words, words[1:], strict=False):
+    for before, word in itertools.pairwise(words):
         if before in {"part", "study", "phase", "trial", "volume", "series"}:
             numbers.add(_ROMAN.get(word, word))
     return frozenset(numbers)
@@ -140,31 +144,72 @@ def surnames(authors: str) -> list[str]:
 
 
 def journal_words(journal: str) -> list[str]:
-    """Words of a journal name without stop words: ``J Pediatr`` -> ``[j, pediatr]``."""
-    key = _NON_ALNUM.sub(" ", ascii_fold(nz.clean_text(journal)).replace("&", " "))
+    """Words of a journal name without stop words or bracketed notes.
+
+    ``J Pediatr`` -> ``[j, pediatr]``; ``PLoS ONE [Electronic Resource]`` ->
+    ``[plos, one]``.
+    """
+    text = re.sub(r"\[[^\]]*\]|\([^)]*\)", " ", nz.clean_text(journal))
+    # "Circulation. Conference: Resuscitation Science Symposium" -> Circulation
+    text = _VENUE_NOTE.split(text, maxsplit=1)[0]
+    key = _NON_ALNUM.sub(" ", ascii_fold(text).replace("&", " "))
     return [w for w in key.split() if w not in _STOP]
 
 
 def journals_match(a: list[str], b: list[str]) -> bool:
     """Whether one journal name is an abbreviation of the other (or equal).
 
-    Every word of the shorter name must be a prefix of the matching word of the
-    longer one, in order (``Arch Pediatr Adolesc Med`` and ``Archives of
-    Pediatrics and Adolescent Medicine``).
+    Word by word, each word of one name abbreviates the other's (``Arch Pediatr
+    Adolesc Med`` and ``Archives of Pediatrics and Adolescent Medicine``), or a
+    one-word name is the other's abbreviations run together (``BMJ``). Words
+    may not be left over: ``J Pediatr`` is not ``J Pediatr Surg``.
     """
     if not a or not b:
         return False
     if a == b:
         return True
-    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    position = 0
-    for word in short:
-        while position < len(long_) and not long_[position].startswith(word):
-            position += 1
-        if position == len(long_):
-            return False
-        position += 1
-    return True
+    if len(a) == len(b):
+        short_long = [
+            (x, y) if len(x) <= len(y) else (y, x) for x, y in zip(a, b, strict=True)
+        ]
+        if all(_abbreviates(x, y) for x, y in short_long):
+            return True
+    return _run_together(a, b)
+
+
+def _abbreviates(short: str, word: str) -> bool:
+    """Tell whether ``short`` abbreviates ``word``.
+
+    It does as a prefix (``pediatr``) or, with the same first letter, as a
+    subsequence of its letters (``dtsch`` for ``deutsche``).
+    """
+    if word.startswith(short):
+        return True
+    if not short or short[0] != word[0] or len(short) < 3:
+        return False
+    letters = iter(word)
+    return all(c in letters for c in short)
+
+
+def _run_together(a: list[str], b: list[str]) -> bool:
+    """Tell whether a one-word name is the other's abbreviations run together.
+
+    For example ``jthoraccardiovascsurg`` and ``BMJ``.
+    """
+    one, words = (a[0], b) if len(a) == 1 else (b[0], a) if len(b) == 1 else ("", [])
+    if not one or len(words) < 2:
+        return False
+
+    def match(i: int, j: int) -> bool:
+        if i == len(one) or j == len(words):
+            return i == len(one) and j == len(words)
+        word = words[j]
+        for k in range(min(len(word), len(one) - i), 0, -1):
+            if one[i : i + k] == word[:k] and match(i + k, j + 1):
+                return True
+        return False
+
+    return match(0, 0)
 
 
 def page_range(pages: str) -> tuple[str, str]:
@@ -181,7 +226,7 @@ def page_range(pages: str) -> tuple[str, str]:
 
 
 def digits(value: str) -> str:
-    """The first run of digits in a value (``Vol. 12`` -> ``12``)."""
+    """Return the first run of digits in a value (``Vol. 12`` -> ``12``)."""
     match = re.search(r"\d+", value or "")
     return match.group(0).lstrip("0") if match else ""
 
@@ -204,6 +249,7 @@ class MatchKeys:
     pmid: str
     notice: bool
     conference: bool
+    kind: str = ""
     update: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -244,7 +290,7 @@ def match_keys(fields: dict[str, str], update: int = 0) -> MatchKeys:
         doi=nz.norm_doi(fields.get("doi", "")),
         pmid=nz.norm_pmid(fields.get("pmid", "")),
         notice=kind in NOTICE_TYPES or bool(NOTICE_WORDS.search(title)),
-        conference=kind == "conference"
-        or (not fields.get("volume") and bool(CONFERENCE_WORDS.search(venue))),
+        conference=kind == "conference" or bool(CONFERENCE_WORDS.search(venue)),
+        kind=kind,
         update=update,
     )

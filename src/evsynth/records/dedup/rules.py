@@ -53,6 +53,20 @@ class Comparison:
         return self.title + 0.1 * (self.authors or 0.0) + 0.05 * bonus
 
 
+def _issues_differ(a: MatchKeys, b: MatchKeys) -> bool:
+    """Whether two records' issue numbers tell them apart.
+
+    Exports often carry a record number in the issue field (``1347``), so a
+    difference counts only between plausible issue numbers, or for short,
+    recurring titles ("Editor's comments") whatever the numbers.
+    """
+    if not a.issue or not b.issue or a.issue == b.issue:
+        return False
+    plausible = len(a.issue) <= 2 and len(b.issue) <= 2
+    short_title = min(len(a.title.split()), len(b.title.split())) < 6
+    return plausible or short_title
+
+
 def _same(a: str, b: str) -> bool | None:
     return None if not a or not b else a == b
 
@@ -67,7 +81,7 @@ def title_similarity(a: str, b: str) -> float:
 
 
 def author_similarity(a: list[str], b: list[str]) -> float | None:
-    """Author similarity in [0, 1] from surnames; ``None`` when a list is empty.
+    """Return the author similarity in [0, 1] from surnames (``None`` if a list is empty).
 
     A truncated list ("et al.") matches the full one: the token-set ratio is 1
     when one set of surnames contains the other.
@@ -98,8 +112,11 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
     journal = journals_match(a.journal, b.journal) if a.journal and b.journal else None
     volume = _same(a.volume, b.volume)
     pages = _same(a.first_page, b.first_page)
-    if pages is False and "1" in (a.first_page, b.first_page):
-        pages = None  # "1-6" against an article number such as e12724
+    if pages is False:
+        if "1" in (a.first_page, b.first_page):
+            pages = None  # "1-6" against an article number such as e12724
+        elif a.last_page and a.last_page == b.last_page:
+            pages = True  # a typo in the first page: "2297-2108" for "2097-2108"
     doi = _same(a.doi, b.doi)
     pmid = _same(a.pmid, b.pmid)
 
@@ -114,13 +131,13 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
         # an erratum or comment has its own pages; the same pages mean one item
         # whose title one database prefixed with "Erratum:" and another did not
         return verdict(DISTINCT, "notice_vs_paper")
-    if a.numbers and b.numbers and a.numbers != b.numbers:
+    if a.numbers and b.numbers and a.numbers != b.numbers and not same_place:
+        # parts of a series have pages of their own; with the same pages the
+        # numbers come from a note in one title ("[Erratum in 2003;142:616]")
         return verdict(DISTINCT, "different_parts")
     if title < 1.0 and contrast_conflict(a.title, b.title):
         return verdict(DISTINCT, "opposite_words")
-    if a.conference != b.conference and (
-        (a.conference and b.volume) or (b.conference and a.volume)
-    ):
+    if a.conference != b.conference and not journal and "article" in (a.kind, b.kind):
         return verdict(DISTINCT, "conference_vs_journal")
     if doi is False:
         if title == 1.0 and pages and volume and year_gap == 0:
@@ -132,8 +149,14 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
         return verdict(DISTINCT, "years_apart")
 
     # --- same identifier ------------------------------------------------------
-    if (doi or pmid) and title >= 0.7:
-        return verdict(DUPLICATE, "same_doi" if doi else "same_pmid")
+    same_id = "same_doi" if doi else "same_pmid"
+    if (doi or pmid) and title >= 0.9:
+        return verdict(DUPLICATE, same_id)
+    if (doi or pmid) and (title >= 0.7 or same_place) and (authors or 0) >= 0.9:
+        # a title cut short or translated by one database keeps its DOI and
+        # pages; the authors must agree too, as a supplement's abstracts can
+        # share one DOI
+        return verdict(DUPLICATE, same_id)
     if (doi or pmid) and authors is not None and authors >= 0.9:
         return verdict(UNCERTAIN, "same_id_different_title")
 
@@ -142,9 +165,7 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
     # export; without pages it may be all that tells apart a recurring item
     # ("Editor's comments") in two issues of one volume.
     details_conflict = (
-        pages is False
-        or volume is False
-        or bool(a.issue and b.issue and a.issue != b.issue and not pages)
+        pages is False or volume is False or (not pages and _issues_differ(a, b))
     )
     authors_ok = authors is None or authors >= 0.8
     if title >= 0.98 and same_place and year_gap == 0:
@@ -170,14 +191,18 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
         return verdict(UNCERTAIN, "same_title_year_apart")
     if title >= 0.85 and authors_ok and (pages and (volume or year_gap == 0)):
         return verdict(DUPLICATE, "similar_title_same_pages")
-    if same_place and authors_ok and (year_gap or 0) <= 1:
+    if (
+        pages
+        and journal
+        and volume is not False
+        and authors_ok
+        and (year_gap or 0) <= 1
+        and min(len(a.title), len(b.title)) >= 20
+        and fuzz.partial_ratio(a.title, b.title) >= 95
+    ):
         # one title holds the other, with a prefix ("MEDICAL PROGRESS"), a
         # suffix (a citation pasted in), or cut short
-        if (
-            fuzz.partial_ratio(a.title, b.title) >= 95
-            and min(len(a.title), len(b.title)) >= 20
-        ):
-            return verdict(DUPLICATE, "title_contained_same_pages")
+        return verdict(DUPLICATE, "title_contained_same_pages")
     if title >= 0.95 and details_conflict:
         if title == 1.0 and (authors or 0) >= 0.95 and year_gap == 0:
             return verdict(UNCERTAIN, "same_title_other_pages")
