@@ -20,3 +20,4 @@ rule all:
     default_target: True
     input:
         rules.import_records.output,
+        rules.deduplicate.output,

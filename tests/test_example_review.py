@@ -83,3 +83,41 @@ def test_look_alikes_are_different_works(records, groups):
             for second in works[i + 1 :]:
                 # two different works never carry the very same citation
                 assert not by_member[first] & by_member[second], (name, first, second)
+
+
+def test_deduplication_finds_every_listed_duplicate_and_no_look_alike(records, groups):
+    from evsynth.records.dedup import deduplicate
+
+    result = deduplicate(records)
+    label = dict(
+        zip(result.clusters["record_id"], result.clusters["cluster_id"], strict=True)
+    )
+    position = {
+        (f, str(r)): i
+        for f, r, i in zip(
+            records["source_file"],
+            records["source_row"],
+            records["record_id"],
+            strict=True,
+        )
+    }
+    for name, members in groups.groupby("group"):
+        ids = [
+            position[(f, r)]
+            for f, r in zip(members["file"], members["source_row"], strict=True)
+        ]
+        if not name.startswith("distinct_"):
+            assert len({label[i] for i in ids}) == 1, name
+            continue
+        works = members["note"].str.extract(r"member=([^;]+)")[0]
+        clusters_of: dict[str, set[str]] = {}
+        for work, record_id in zip(works, ids, strict=True):
+            clusters_of.setdefault(work, set()).add(label[record_id])
+        names = sorted(clusters_of)
+        for i, first in enumerate(names):
+            for second in names[i + 1 :]:
+                assert not clusters_of[first] & clusters_of[second], (
+                    name,
+                    first,
+                    second,
+                )

@@ -56,6 +56,12 @@ def test_example_review_end_to_end(review):
     records = pd.read_csv(results / "records.csv", dtype=str)
     assert len(records) == manifest["n_reported"].sum()
     assert records["record_id"].is_unique
+    clusters = pd.read_csv(results / "clusters.csv", dtype=str)
+    assert list(clusters["record_id"]) == list(records["record_id"])
+    unique = pd.read_csv(results / "unique.csv", dtype=str)
+    assert set(unique["record_id"]) == set(clusters["cluster_id"])
+    dedup = pd.read_csv(results / "dedup_summary.csv")
+    assert dedup["n_records"].sum() == len(records)
     first = (results / "records.csv").read_bytes()
     # same inputs, byte-identical outputs
     assert run(review, "--forceall").returncode == 0
@@ -76,6 +82,13 @@ def test_new_export_reruns_import(review):
     assert run(review).returncode == 0
     records = pd.read_csv(review / "results/records/records.csv", dtype=str)
     assert (records["update"] == "1").sum() == 38
+    # the update repeats the MEDLINE search: every new record is a duplicate of
+    # an earlier one, and the earlier clusters are unchanged
+    summary = pd.read_csv(review / "results/records/dedup_summary.csv").set_index(
+        "update"
+    )
+    assert summary.loc[1, "n_duplicates_of_earlier"] == 38
+    assert summary.loc[1, "n_unique_new"] == 0
 
 
 def test_bad_manifest_fails_cleanly_without_outputs(review):

@@ -91,6 +91,22 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dedup(args: argparse.Namespace) -> int:
+    from evsynth.records.dedup import dedup_file
+
+    result = dedup_file(
+        args.input, args.out_dir, id_column=args.id_column, decisions=args.decisions
+    )
+    log.info(
+        "%d records in %d clusters; %d pairs to review; written to %s",
+        len(result.clusters),
+        len(result.unique),
+        len(result.review),
+        args.out_dir,
+    )
+    return 0
+
+
 def _cmd_formats(args: argparse.Namespace) -> int:
     from evsynth.records.detect import FORMATS
 
@@ -180,6 +196,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write every warning and repair, with file, line and field",
     )
     p.set_defaults(func=_cmd_import)
+
+    p = sub.add_parser(
+        "dedup",
+        help="find and merge duplicate records",
+        description=(
+            "Deduplicate a CSV of bibliographic records (columns such as title, "
+            "author, year, journal, volume, number/issue, pages, doi, abstract, "
+            "isbn; missing columns allowed). Writes unique.csv (one row per "
+            "cluster; the id column holds the kept record's id), clusters.csv "
+            "(cluster_id, record_id), dedup_pairs.csv (every candidate pair with "
+            "its similarities, verdict and rule), dedup_review.csv (uncertain "
+            "pairs to decide) and dedup_summary.csv."
+        ),
+    )
+    p.add_argument("input", metavar="INPUT.csv", help="records to deduplicate")
+    p.add_argument(
+        "--id-column",
+        default="record_id",
+        metavar="ID",
+        help="column holding each record's unique id (default: record_id)",
+    )
+    p.add_argument("--out-dir", required=True, metavar="DIR", help="output folder")
+    p.add_argument(
+        "--decisions",
+        default=None,
+        metavar="CSV",
+        help="reviewers' verdicts (record_id_a, record_id_b, verdict, reviewer, "
+        "date) that override the automatic ones",
+    )
+    p.set_defaults(func=_cmd_dedup)
 
     p = sub.add_parser("formats", help="list the export formats evsynth reads")
     p.set_defaults(func=_cmd_formats)

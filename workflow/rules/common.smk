@@ -26,3 +26,9 @@ def search_exports():
 def searches_dir(wildcards):
     """The folder of the review's search exports."""
     return review_path(config["records"]["searches_dir"])
+
+
+def dedup_decisions(wildcards):
+    """The reviewers' dedup verdicts, if the review has them (else no input)."""
+    path = Path(review_path(config["records"]["dedup_decisions"]))
+    return [str(path)] if path.is_file() else []

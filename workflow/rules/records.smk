@@ -29,3 +29,33 @@ rule import_records:
         "Importing the search exports listed in {input.manifest}"
     script:
         "../scripts/import_records.py"
+
+
+rule deduplicate:
+    input:
+        records=rules.import_records.output.records,
+        decisions=dedup_decisions,
+    output:
+        unique=report(
+            "results/records/unique.csv",
+            caption="../report/unique.rst",
+            category="Records",
+        ),
+        clusters="results/records/clusters.csv",
+        pairs="results/records/dedup_pairs.csv",
+        review=report(
+            "results/records/dedup_review.csv",
+            caption="../report/dedup_review.rst",
+            category="Records",
+        ),
+        summary="results/records/dedup_summary.csv",
+    log:
+        "results/logs/deduplicate.log",
+    conda:
+        "../../environment.yml"
+    params:
+        version=EVSYNTH_VERSION,
+    message:
+        "Finding duplicate records"
+    script:
+        "../scripts/deduplicate.py"

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from evsynth.records.dedup.api import (
     DedupResult,
+    dedup_file,
     deduplicate,
     read_decisions,
     write_dedup,
 )
 
-__all__ = ["DedupResult", "deduplicate", "read_decisions", "write_dedup"]
+__all__ = ["DedupResult", "dedup_file", "deduplicate", "read_decisions", "write_dedup"]

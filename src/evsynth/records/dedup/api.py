@@ -138,6 +138,7 @@ def deduplicate(
     update_column: str | None = "update",
     decisions: pd.DataFrame | None = None,
     decisions_source: str = "dedup_decisions.csv",
+    source: str = "records",
 ) -> DedupResult:
     """Find the records that are the same citation and merge them.
 
@@ -158,6 +159,8 @@ def deduplicate(
         the automatic ones.
     decisions_source : str
         Name of the decisions file, for messages.
+    source : str
+        Name of the records file, for messages.
 
     Returns
     -------
@@ -167,7 +170,7 @@ def deduplicate(
     if id_column not in frame.columns:
         raise InputError(
             f"no column {id_column!r}",
-            file="input",
+            file=source,
             line=1,
             expected="a column of unique record ids (choose it with --id-column)",
         )
@@ -177,7 +180,8 @@ def deduplicate(
         if value in seen or not value:
             raise InputError(
                 f"record id {value!r} is empty or repeated (first on row {seen.get(value)})",
-                file="input",
+                file=source,
+                line=position + 1,
                 row=position,
                 column=id_column,
                 expected="one unique id per record",
@@ -197,6 +201,24 @@ def deduplicate(
     _apply_decisions(decisions, index_of, comparisons, all_keys, decisions_source)
     clustering = cluster(len(all_keys), comparisons, updates)
     return _tables(frame, ids, id_column, fields, updates, comparisons, clustering)
+
+
+def _most_complete(name: str, values: list[str]) -> str:
+    """Pick a cluster's value of a field: the kept record's unless a fuller one exists.
+
+    The most authors, a page range over a first page, the longest abstract or
+    keyword list; otherwise the kept record's value, or the first one there is.
+    """
+    present = [v for v in values if v]
+    if not present:
+        return ""
+    if name == "authors":
+        return max(present, key=lambda v: v.count(";"))
+    if name == "pages":
+        return next((v for v in present if "-" in v), present[0])
+    if name in {"abstract", "keywords"}:
+        return max(present, key=len)
+    return present[0]
 
 
 def _completeness(fields: dict[str, str]) -> int:
@@ -224,8 +246,7 @@ def _tables(
             "merged_ids": "; ".join(ids[p] for p in group),
         }
         for name in BIB_FIELDS:
-            values = [fields[p].get(name, "") for p in ordered]
-            row[name] = max(values, key=len) if values else ""
+            row[name] = _most_complete(name, [fields[p].get(name, "") for p in ordered])
         for name in ("doi", "pmid", "accession"):
             row[f"{name}s"] = "; ".join(
                 dict.fromkeys(fields[p][name] for p in group if fields[p].get(name))
@@ -342,3 +363,47 @@ def write_dedup(
         tables[folder / "dedup_review.csv"] = result.review
         tables[folder / "dedup_summary.csv"] = result.summary
     write_tables(tables)
+
+
+def dedup_file(
+    records: str | Path,
+    out_dir: str | Path,
+    *,
+    id_column: str = "record_id",
+    decisions: str | Path | None = None,
+) -> DedupResult:
+    """Deduplicate a CSV of records and write the result tables into a folder.
+
+    Parameters
+    ----------
+    records : str or Path
+        CSV with an id column and bibliographic columns.
+    out_dir : str or Path
+        Folder for ``unique.csv``, ``clusters.csv``, ``dedup_pairs.csv``,
+        ``dedup_review.csv`` and ``dedup_summary.csv``.
+    id_column : str
+        Column holding the record ids.
+    decisions : str or Path, optional
+        Reviewers' verdicts (``dedup_decisions.csv``); skipped if it does not exist.
+
+    Returns
+    -------
+    DedupResult
+        The result that was written.
+    """
+    path = Path(records)
+    if not path.is_file():
+        raise InputError("file not found", file=path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    verdicts = None
+    if decisions is not None and Path(decisions).is_file():
+        verdicts = read_decisions(decisions)
+    result = deduplicate(
+        frame,
+        id_column,
+        decisions=verdicts,
+        decisions_source=str(decisions),
+        source=str(path),
+    )
+    write_dedup(result, out_dir)
+    return result

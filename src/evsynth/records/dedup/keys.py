@@ -25,7 +25,9 @@ _TRAILING_NOTES = re.compile(
     r"\s*\.?\s*$",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"[a-z]{2,}")
+_NAME_WORD = re.compile(r"[A-Za-z]{2,}")
+#: "Taussig HN, Culhane SE": surnames followed by initials, comma-separated.
+_VANCOUVER = re.compile(r"^[A-Za-z' -]+ [A-Z]{1,3}(?:, ?[A-Za-z' -]+ [A-Z]{1,3})+$")
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7"}
 _PAGE = re.compile(r"[a-z]*(\d+)", re.IGNORECASE)
 
@@ -78,14 +80,22 @@ _VENUE_NOTE = re.compile(
 _STOP = {"of", "the", "and", "for", "in", "on", "de", "la", "der", "und"}
 
 
+_FOLD = str.maketrans(
+    {"ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE", "ł": "l", "Ł": "L"}
+)
+
+
+def _fold_accents(text: str) -> str:
+    """Drop accents, keeping case (``Kjøbli`` -> ``Kjobli``)."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def ascii_fold(text: str) -> str:
     """Lower-case ASCII form of text: accents dropped (``Kjøbli`` -> ``kjobli``)."""
-    text = text.replace("ø", "o").replace("Ø", "O").replace("ß", "ss")
-    text = (
-        text.replace("æ", "ae").replace("Æ", "AE").replace("ł", "l").replace("Ł", "L")
-    )
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return _fold_accents(text).lower()
 
 
 def title_key(title: str) -> str:
@@ -123,23 +133,33 @@ def contrast_conflict(key_a: str, key_b: str) -> bool:
 
 
 def surnames(authors: str) -> list[str]:
-    """Surname-like words of an author list, in order (given initials dropped).
+    """Surname-like words of an author list, in order, lower case.
 
-    Works on ``Surname, Given; ...``, BibTeX ``and`` lists and free text such as
-    ``Adeli K.Lewis G. F.``.
+    Works on ``Surname, Given; ...``, BibTeX ``and`` lists, Vancouver style
+    ``Taussig HN, Culhane SE`` and run-together free text such as
+    ``Adeli K.Lewis G. F.``: given names' initials are dropped, and of a
+    multi-word surname the last word is kept (``van der Graaf`` -> ``graaf``).
     """
-    text = ascii_fold(nz.clean_text(authors))
-    text = re.sub(r"\bet al\b\.?|\band others\b", " ", text)
-    parts = re.split(r";|\band\b", text)
+    text = _fold_accents(nz.clean_text(authors))
+    text = re.sub(r"\bet al\b\.?|\band others\b", " ", text, flags=re.IGNORECASE)
+    if ";" in text or re.search(r"\band\b", text):
+        parts = re.split(r";|\band\b", text)
+    elif _VANCOUVER.match(text.strip()):
+        parts = text.split(",")
+    else:
+        parts = [text]
     out: list[str] = []
     for part in parts:
         if "," in part:
-            # the surname's last word: "van der Graaf" and "Van Graaf" -> graaf
-            words = _WORD.findall(part.split(",", 1)[0])
+            words = _NAME_WORD.findall(part.split(",", 1)[0])
             if words:
-                out.append(words[-1])
+                out.append(words[-1].lower())
             continue
-        out.extend(_WORD.findall(part))
+        out.extend(
+            w.lower()
+            for w in _NAME_WORD.findall(part)
+            if not (w.isupper() and len(w) <= 3)
+        )
     return out
 
 
