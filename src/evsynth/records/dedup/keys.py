@@ -25,10 +25,13 @@ _TRAILING_NOTES = re.compile(
     r"\s*\.?\s*$",
     re.IGNORECASE,
 )
+_THOUSANDS = re.compile(r"(\d)[, .\u00a0\u2009](\d{3})\b")
 _NAME_WORD = re.compile(r"[A-Za-z]{2,}")
 #: "Taussig HN, Culhane SE": surnames followed by initials, comma-separated.
 _VANCOUVER = re.compile(r"^[A-Za-z' -]+ [A-Z]{1,3}(?:, ?[A-Za-z' -]+ [A-Z]{1,3})+$")
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7"}
+#: An electronic article number instead of pages: e12724, c1804, CD008173.
+_ELOCATOR = re.compile(r"^[A-Za-z]{1,2}\d+$")
 _PAGE = re.compile(r"[a-z]*(\d+)", re.IGNORECASE)
 
 #: Words marking a notice about another paper rather than the paper itself.
@@ -112,6 +115,7 @@ def title_key(title: str) -> str:
     text = _TRAILING_NOTES.sub("", text).strip()
     text = _MARKUP.sub("", ascii_fold(text))
     text = text.replace("&", " and ")
+    text = _THOUSANDS.sub(r"\1\2", text)  # "10,000" and "10 000" -> 10000
     return " ".join(_NON_ALNUM.sub(" ", text).split())
 
 
@@ -265,6 +269,7 @@ class MatchKeys:
     issue: str
     first_page: str
     last_page: str
+    elocator: bool
     doi: str
     pmid: str
     notice: bool
@@ -307,6 +312,7 @@ def match_keys(fields: dict[str, str], update: int = 0) -> MatchKeys:
         issue=digits(fields.get("issue", "")),
         first_page=first_page,
         last_page=last_page,
+        elocator=bool(_ELOCATOR.match(fields.get("pages", "").strip())),
         doi=nz.norm_doi(fields.get("doi", "")),
         pmid=nz.norm_pmid(fields.get("pmid", "")),
         notice=kind in NOTICE_TYPES or bool(NOTICE_WORDS.search(title)),

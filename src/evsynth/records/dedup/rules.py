@@ -67,6 +67,17 @@ def _issues_differ(a: MatchKeys, b: MatchKeys) -> bool:
     return plausible or short_title
 
 
+def _overlap(a: MatchKeys, b: MatchKeys) -> bool:
+    """Whether two page ranges share a page (a single page counts as a range)."""
+    try:
+        a1, b1 = int(a.first_page), int(b.first_page)
+        a2 = int(a.last_page) if a.last_page else a1
+        b2 = int(b.last_page) if b.last_page else b1
+    except ValueError:
+        return False
+    return a1 <= b2 and b1 <= a2
+
+
 def _same(a: str, b: str) -> bool | None:
     return None if not a or not b else a == b
 
@@ -113,10 +124,12 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
     volume = _same(a.volume, b.volume)
     pages = _same(a.first_page, b.first_page)
     if pages is False:
-        if "1" in (a.first_page, b.first_page):
-            pages = None  # "1-6" against an article number such as e12724
+        if a.elocator != b.elocator or "1" in (a.first_page, b.first_page):
+            pages = None  # print pages against an article number such as c1804
         elif a.last_page and a.last_page == b.last_page:
             pages = True  # a typo in the first page: "2297-2108" for "2097-2108"
+        elif journal and _overlap(a, b):
+            pages = None  # "488" within "487-488": one export got the range wrong
     doi = _same(a.doi, b.doi)
     pmid = _same(a.pmid, b.pmid)
 
