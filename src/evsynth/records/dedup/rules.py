@@ -67,6 +67,10 @@ def _issues_differ(a: MatchKeys, b: MatchKeys) -> bool:
     return plausible or short_title
 
 
+#: Record types published in journals.
+_JOURNAL_KINDS = {"article", "review"}
+
+
 def _overlap(a: MatchKeys, b: MatchKeys) -> bool:
     """Whether two page ranges share a page (a single page counts as a range)."""
     try:
@@ -150,7 +154,11 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
         return verdict(DISTINCT, "different_parts")
     if title < 1.0 and contrast_conflict(a.title, b.title):
         return verdict(DISTINCT, "opposite_words")
-    if a.conference != b.conference and not journal and "article" in (a.kind, b.kind):
+    if (
+        a.conference != b.conference
+        and not journal
+        and _JOURNAL_KINDS & {a.kind, b.kind}
+    ):
         return verdict(DISTINCT, "conference_vs_journal")
     if doi is False:
         if title == 1.0 and pages and volume and year_gap == 0:
