@@ -12,7 +12,7 @@ import pytest
 from evsynth.errors import InputError
 from evsynth.records.dedup import deduplicate
 from evsynth.records.dedup import keys as k
-from evsynth.records.dedup.rules import DISTINCT, DUPLICATE, UNCERTAIN, compare
+from evsynth.records.dedup.rules import DISTINCT, DUPLICATE, compare
 from tests.conftest import REPO
 
 BASE = {
@@ -238,9 +238,11 @@ def test_different_dois_stay_apart():
         DISTINCT,
         "different_doi",
     )
-    # the very same citation with another DOI: one DOI is wrong, a reviewer decides
+    # the very same citation with another DOI: one export's DOI is wrong
     same_citation = variant(doi="10.1002/ajcp.12385")
-    assert decide(BASE, same_citation).verdict == UNCERTAIN
+    assert decide(BASE, same_citation).rule == "same_citation_other_doi"
+    other_authors = variant(doi="10.1002/ajcp.12385", authors="Someone, Else")
+    assert decide(BASE, other_authors).verdict == DISTINCT
 
 
 # --- whole runs --------------------------------------------------------------------

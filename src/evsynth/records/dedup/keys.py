@@ -167,6 +167,14 @@ def surnames(authors: str) -> list[str]:
     return out
 
 
+def name_words(authors: str) -> frozenset[str]:
+    """Every name word of an author list (surnames and given names, no initials)."""
+    text = _fold_accents(nz.clean_text(authors))
+    return frozenset(
+        w.lower() for w in _NAME_WORD.findall(text) if not (w.isupper() and len(w) <= 3)
+    ) - {"and", "et", "al", "others"}
+
+
 def journal_words(journal: str) -> list[str]:
     """Words of a journal name without stop words or bracketed notes.
 
@@ -199,6 +207,27 @@ def journals_match(a: list[str], b: list[str]) -> bool:
         if all(_abbreviates(x, y) for x, y in short_long):
             return True
     return _run_together(a, b)
+
+
+def venues_match(a: list[str], b: list[str]) -> bool:
+    """Whether two venue names are the same journal or conference.
+
+    Besides :func:`journals_match`, a conference's acronym matches its name:
+    ``ICIS: Transforming Society`` and ``International Conference on
+    Information Systems``.
+    """
+    if journals_match(a, b):
+        return True
+
+    def initials(words: list[str]) -> str:
+        kept = [w for w in words if w != "proceedings" and not w[0].isdigit()]
+        return "".join(w[0] for w in kept)
+
+    return any(
+        len(w) >= 3 and w == initials(other)
+        for words, other in ((a, b), (b, a))
+        for w in words
+    )
 
 
 def _abbreviates(short: str, word: str) -> bool:
@@ -262,6 +291,7 @@ class MatchKeys:
     title: str
     numbers: frozenset[str]
     surnames: list[str]
+    names: frozenset[str]
     first_author: str
     year: int | None
     journal: list[str]
@@ -298,6 +328,9 @@ def match_keys(fields: dict[str, str], update: int = 0) -> MatchKeys:
     title = title_key(fields.get("title", ""))
     names = surnames(fields.get("authors", ""))
     year_text = nz.norm_year(fields.get("year", ""))
+    volume = digits(fields.get("volume", ""))
+    if volume and volume == year_text:
+        volume = ""  # a year written in the volume field says nothing more
     kind = fields.get("type", "")
     venue = ascii_fold(fields.get("journal", ""))
     first_page, last_page = page_range(fields.get("pages", ""))
@@ -305,10 +338,11 @@ def match_keys(fields: dict[str, str], update: int = 0) -> MatchKeys:
         title=title,
         numbers=title_numbers(title),
         surnames=names,
+        names=name_words(fields.get("authors", "")),
         first_author=names[0] if names else "",
         year=int(year_text) if year_text else None,
         journal=journal_words(fields.get("journal", "")),
-        volume=digits(fields.get("volume", "")),
+        volume=volume,
         issue=digits(fields.get("issue", "")),
         first_page=first_page,
         last_page=last_page,

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from evsynth.records.dedup.keys import MatchKeys, contrast_conflict, journals_match
+from evsynth.records.dedup.keys import (
+    MatchKeys,
+    contrast_conflict,
+    journals_match,
+    venues_match,
+)
 
 DUPLICATE, DISTINCT, UNCERTAIN = "duplicate", "distinct", "uncertain"
 
@@ -95,6 +100,24 @@ def title_similarity(a: str, b: str) -> float:
     return max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b)) / 100.0
 
 
+def author_match(a: MatchKeys, b: MatchKeys) -> float | None:
+    """Return how well two author lists agree, in [0, 1] (``None`` if one is empty).
+
+    The surname similarity of :func:`author_similarity`, or, when the two lists
+    share no surname at all because one database swapped given names and
+    surnames ("Andrea, C." for "Carignani, Andrea"), the share of one list's
+    surnames found among all the other's name words.
+    """
+    similarity = author_similarity(a.surnames, b.surnames)
+    if similarity is None or similarity >= 0.8 or set(a.surnames) & set(b.surnames):
+        return similarity
+    swapped = max(
+        sum(s in b.names for s in a.surnames) / len(a.surnames),
+        sum(s in a.names for s in b.surnames) / len(b.surnames),
+    )
+    return max(similarity, swapped)
+
+
 def author_similarity(a: list[str], b: list[str]) -> float | None:
     """Return the author similarity in [0, 1] from surnames (``None`` if a list is empty).
 
@@ -120,7 +143,7 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
         Similarities, verdict and the name of the deciding rule.
     """
     title = title_similarity(a.title, b.title)
-    authors = author_similarity(a.surnames, b.surnames)
+    authors = author_match(a, b)
     year_gap = (
         abs(a.year - b.year) if a.year is not None and b.year is not None else None
     )
@@ -161,8 +184,20 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
     ):
         return verdict(DISTINCT, "conference_vs_journal")
     if doi is False:
-        if title == 1.0 and pages and volume and year_gap == 0:
-            return verdict(UNCERTAIN, "different_doi_same_citation")
+        if (
+            title == 1.0
+            and len(a.title.split()) >= 6
+            and pages
+            and volume is not False
+            and not _issues_differ(a, b)
+            and year_gap == 0
+            and journal is not False
+            and (authors or 0) >= 0.95
+        ):
+            # the very same citation under a long title: one export carries a
+            # wrong DOI (the supplement's, or another journal's record). Short,
+            # recurring titles ("Editorial introduction") are told apart by DOI.
+            return verdict(DUPLICATE, "same_citation_other_doi")
         return verdict(DISTINCT, "different_doi")
     if pmid is False:
         return verdict(DISTINCT, "different_pmid")
@@ -173,10 +208,19 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
     same_id = "same_doi" if doi else "same_pmid"
     if (doi or pmid) and title >= 0.9:
         return verdict(DUPLICATE, same_id)
-    if (doi or pmid) and (title >= 0.7 or same_place) and (authors or 0) >= 0.9:
-        # a title cut short or translated by one database keeps its DOI and
-        # pages; the authors must agree too, as a supplement's abstracts can
-        # share one DOI
+    full_range = bool(a.last_page and a.last_page == b.last_page)
+    contained = (
+        min(len(a.title), len(b.title)) >= 20
+        and fuzz.partial_ratio(a.title, b.title) >= 95
+    )
+    if (
+        (doi or pmid)
+        and (authors or 0) >= 0.9
+        and (title >= 0.7 or contained or (same_place and full_range))
+    ):
+        # a title cut short or translated by one database; the authors must
+        # agree too, and a translation must keep the page range, as the
+        # abstracts of a supplement can share the supplement's DOI
         return verdict(DUPLICATE, same_id)
     if (doi or pmid) and authors is not None and authors >= 0.9:
         return verdict(UNCERTAIN, "same_id_different_title")
@@ -191,7 +235,6 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
     authors_ok = authors is None or authors >= 0.8
     if title >= 0.98 and same_place and year_gap == 0:
         return verdict(DUPLICATE, "same_title_same_pages")
-    full_range = bool(a.last_page and a.last_page == b.last_page)
     if (
         same_place
         and full_range
@@ -209,6 +252,15 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
             return verdict(DUPLICATE, "same_title_and_details")
         if year_gap is None and (authors or 0) >= 0.9:
             return verdict(DUPLICATE, "same_title_and_authors")
+        if (
+            a.conference
+            and b.conference
+            and title >= 0.98
+            and (authors or 0) >= 0.9
+            and venues_match(a.journal, b.journal)
+        ):
+            # proceedings are dated by the conference or by publication
+            return verdict(DUPLICATE, "conference_dated_twice")
         return verdict(UNCERTAIN, "same_title_year_apart")
     if title >= 0.85 and authors_ok and (pages and (volume or year_gap == 0)):
         return verdict(DUPLICATE, "similar_title_same_pages")
@@ -218,8 +270,7 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
         and volume is not False
         and authors_ok
         and (year_gap or 0) <= 1
-        and min(len(a.title), len(b.title)) >= 20
-        and fuzz.partial_ratio(a.title, b.title) >= 95
+        and contained
     ):
         # one title holds the other, with a prefix ("MEDICAL PROGRESS"), a
         # suffix (a citation pasted in), or cut short
