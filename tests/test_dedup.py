@@ -232,6 +232,23 @@ def test_same_title_other_year_and_volume_stays_apart():
     assert decide(BASE, other).verdict == DISTINCT
 
 
+def test_short_titles_need_citation_details():
+    one = {
+        "title": "Editorial",
+        "authors": "Smith, J",
+        "year": "2020",
+        "journal": "BMJ",
+    }
+    two = {
+        "title": "Editorial",
+        "authors": "Smith, J",
+        "year": "2020",
+        "journal": "BMJ",
+    }
+    assert decide(one, two).verdict != DUPLICATE
+    assert decide({**one, "pages": "5-6"}, {**two, "pages": "5-6"}).verdict == DUPLICATE
+
+
 def test_different_dois_stay_apart():
     other = variant(doi="10.1002/ajcp.12385", pages="405-417")
     assert (decide(BASE, other).verdict, decide(BASE, other).rule) == (

@@ -247,8 +247,12 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
         # title translated or abridged by one database (single pages are left
         # out: conference abstracts share a supplement's page)
         return verdict(DUPLICATE, "same_citation")
+    # a short title ("Editorial", "Introduction") needs citation details to merge
+    informative = min(len(a.title.split()), len(b.title.split())) >= 4
     if title >= 0.95 and authors_ok and not details_conflict:
-        if year_gap == 0 or (pages or volume or journal):
+        if (year_gap == 0 and (informative or pages or volume)) or (
+            pages or volume or (journal and informative)
+        ):
             return verdict(DUPLICATE, "same_title_and_details")
         if year_gap is None and (authors or 0) >= 0.9:
             return verdict(DUPLICATE, "same_title_and_authors")
