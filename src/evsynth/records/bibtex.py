@@ -167,8 +167,7 @@ def to_fields(entry: bm.Entry) -> ParsedRecord:
         "url": nz.clean_text(text("url")),
         "abstract": nz.clean_text(text("abstract")),
     }
-    ids = [(k, v) for k, v in (("pmid", pmid), ("doi", doi)) if v]
-    return ParsedRecord(0, {k: v for k, v in record.items() if v}, ids)
+    return ParsedRecord.build(record, (("pmid", pmid), ("doi", doi)))
 
 
 def _quiet_parse(text: str) -> bibtexparser.Library:

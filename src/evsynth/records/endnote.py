@@ -114,8 +114,7 @@ def to_fields(record: etree._Element) -> ParsedRecord:
         "url": nz.clean_text(urls[0]) if urls else "",
         "abstract": nz.clean_text(get("abstract")),
     }
-    ids = [(k, v) for k, v in (("pmid", pmid), ("an", accession), ("doi", doi)) if v]
-    return ParsedRecord(0, {k: v for k, v in fields.items() if v}, ids)
+    return ParsedRecord.build(fields, (("pmid", pmid), ("an", accession), ("doi", doi)))
 
 
 def parse(text: str, name: str) -> ParseResult:

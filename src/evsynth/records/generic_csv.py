@@ -106,8 +106,7 @@ def to_fields(row: dict[str, str]) -> ParsedRecord:
         "url": nz.clean_text(_get(row, "url")),
         "abstract": nz.clean_text(_get(row, "abstract")),
     }
-    ids = [(k, v) for k, v in (("id", own_id), ("pmid", pmid), ("doi", doi)) if v]
-    return ParsedRecord(0, {k: v for k, v in fields.items() if v}, ids)
+    return ParsedRecord.build(fields, (("id", own_id), ("pmid", pmid), ("doi", doi)))
 
 
 def parse(text: str, name: str) -> ParseResult:

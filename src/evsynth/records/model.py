@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 #: The bibliographic fields an importer fills (the rest are set by the import).
@@ -112,6 +113,30 @@ class ParsedRecord:
     line: int
     fields: dict[str, str] = field(default_factory=dict)
     source_ids: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls, fields: dict[str, str], ids: Iterable[tuple[str, str]]
+    ) -> ParsedRecord:
+        """Make a record from its fields and candidate ids, dropping empty ones.
+
+        Parameters
+        ----------
+        fields : dict
+            Normalised field values; empty ones are left out.
+        ids : iterable of (str, str)
+            ``(kind, value)`` pairs, most specific first; empty values are left out.
+
+        Returns
+        -------
+        ParsedRecord
+            The record (its line is set by the caller).
+        """
+        return cls(
+            0,
+            {k: v for k, v in fields.items() if v},
+            [(kind, value) for kind, value in ids if value],
+        )
 
 
 @dataclass

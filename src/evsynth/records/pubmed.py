@@ -98,8 +98,7 @@ def to_fields(tags: dict[str, list[str]]) -> ParsedRecord:
         "keywords": nz.join_values([*tags.get("OT", []), *tags.get("MH", [])]),
         "abstract": nz.clean_text(one("AB")),
     }
-    ids = [(k, v) for k, v in (("pmid", pmid), ("doi", doi)) if v]
-    return ParsedRecord(0, {k: v for k, v in fields.items() if v}, ids)
+    return ParsedRecord.build(fields, (("pmid", pmid), ("doi", doi)))
 
 
 def parse(text: str, name: str) -> ParseResult:

@@ -130,8 +130,7 @@ def to_fields(raw: dict[str, Any]) -> ParsedRecord:
         "url": first(raw, "urls"),
         "abstract": nz.clean_text(first(raw, "abstract", "notes_abstract")),
     }
-    ids = [(k, v) for k, v in (("pmid", pmid), ("an", accession), ("doi", doi)) if v]
-    return ParsedRecord(0, {k: v for k, v in fields.items() if v}, ids)
+    return ParsedRecord.build(fields, (("pmid", pmid), ("an", accession), ("doi", doi)))
 
 
 def _parse_whole(text: str, name: str) -> ParseResult:

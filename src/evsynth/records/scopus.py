@@ -86,8 +86,7 @@ def to_fields(row: dict[str, str]) -> ParsedRecord:
         if row.get("abstract", "").startswith("[No abstract available]")
         else nz.clean_text(row.get("abstract")),
     }
-    ids = [(k, v) for k, v in (("eid", eid), ("pmid", pmid), ("doi", doi)) if v]
-    return ParsedRecord(0, {k: v for k, v in fields.items() if v}, ids)
+    return ParsedRecord.build(fields, (("eid", eid), ("pmid", pmid), ("doi", doi)))
 
 
 def parse(text: str, name: str) -> ParseResult:

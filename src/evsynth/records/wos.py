@@ -113,8 +113,7 @@ def to_fields(raw: dict[str, Any]) -> ParsedRecord:
         "keywords": nz.join_values(keywords),
         "abstract": nz.clean_text(first(raw, "AB")),
     }
-    ids = [(k, v) for k, v in (("ut", accession), ("pmid", pmid), ("doi", doi)) if v]
-    return ParsedRecord(0, {k: v for k, v in fields.items() if v}, ids)
+    return ParsedRecord.build(fields, (("ut", accession), ("pmid", pmid), ("doi", doi)))
 
 
 def _parse_whole(text: str, name: str) -> ParseResult:

@@ -74,8 +74,7 @@ def to_fields(row: dict[str, str]) -> ParsedRecord:
         "url": nz.clean_text(row.get("url")),
         "abstract": nz.clean_text(row.get("abstract note")),
     }
-    ids = [(k, v) for k, v in (("key", key), ("pmid", pmid), ("doi", doi)) if v]
-    return ParsedRecord(0, {k: v for k, v in fields.items() if v}, ids)
+    return ParsedRecord.build(fields, (("key", key), ("pmid", pmid), ("doi", doi)))
 
 
 def parse(text: str, name: str) -> ParseResult:
