@@ -252,7 +252,7 @@ def _tables(
                 dict.fromkeys(fields[p][name] for p in group if fields[p].get(name))
             )
         unique_rows.append((kept, row))
-    unique_rows.sort()
+    unique_rows.sort(key=lambda pair: pair[0])
     unique = pd.DataFrame([r for _, r in unique_rows])
     clusters = pd.DataFrame(
         {

@@ -171,11 +171,10 @@ def cluster(
         first_update[root_i] = min(first_update[root_i], first_update[root_j])
         result.merged.add((i, j))
     labels = [0] * n
-    for root, group in members.items():
+    for group in members.values():
         label = min(group)
         for member in group:
             labels[member] = label
-        del root
     result.labels = labels
     return result
 
