@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from evsynth.records import normalise as nz
 
@@ -284,7 +284,7 @@ def digits(value: str) -> str:
     return match.group(0).lstrip("0") if match else ""
 
 
-@dataclass
+@dataclass(slots=True)
 class MatchKeys:
     """Everything a record is compared on, computed once per record."""
 
@@ -306,7 +306,6 @@ class MatchKeys:
     conference: bool
     kind: str = ""
     update: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def match_keys(fields: dict[str, str], update: int = 0) -> MatchKeys:

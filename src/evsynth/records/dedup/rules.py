@@ -36,7 +36,7 @@ HARD_DISTINCT = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Comparison:
     """Similarities of one candidate pair and the decision taken on it."""
 
