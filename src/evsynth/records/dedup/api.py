@@ -178,8 +178,9 @@ def deduplicate(
     seen: dict[str, int] = {}
     for position, value in enumerate(ids, start=1):
         if value in seen or not value:
+            problem = f"repeated (first on row {seen[value]})" if value else "empty"
             raise InputError(
-                f"record id {value!r} is empty or repeated (first on row {seen.get(value)})",
+                f"record id {value!r} is {problem}",
                 file=source,
                 line=position + 1,
                 row=position,
