@@ -99,27 +99,6 @@ def _frame_to_csv(
         writer.writerows(out.itertuples(index=False, name=None))
 
 
-def write_csv(
-    frame: pd.DataFrame,
-    path: str | Path,
-    *,
-    text_columns: Sequence[str] | None = None,
-) -> None:
-    """Write a table as UTF-8 CSV, atomically, with formula injection guarded.
-
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        The table. Its index is not written.
-    path : str or Path
-        Output path.
-    text_columns : sequence of str, optional
-        Columns to guard against formula injection; by default every column
-        of object or string dtype.
-    """
-    write_tables({Path(path): frame}, text_columns=text_columns)
-
-
 def write_tables(
     tables: Mapping[Path, pd.DataFrame],
     *,
@@ -132,7 +111,8 @@ def write_tables(
     tables : mapping of Path to pandas.DataFrame
         Output path and table, written in the mapping's order.
     text_columns : sequence of str, optional
-        As for :func:`write_csv`.
+        Columns to guard against formula injection; by default every column
+        of object or string dtype.
     """
     with contextlib.ExitStack() as stack:
         for final, frame in tables.items():
