@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -140,3 +140,25 @@ def score(
         predicted_pairs=sum(_pairs(len(c)) for c in predicted),
         shared_pairs=shared,
     )
+
+
+def read_contested(path: Path) -> dict[str, list[list[str]]]:
+    """Groups of records, per set, that the labels merge with others against the
+    definition of a duplicate (benchmarks/dedup_contested.csv, with reasons)."""
+    groups: dict[str, list[list[str]]] = defaultdict(list)
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            groups[row["set"]].append(row["record_ids"].split(";"))
+    return groups
+
+
+def split_contested(
+    truth: list[list[str]], contested: list[list[str]]
+) -> list[list[str]]:
+    """The true clusters with each contested group taken out as a cluster of its own."""
+    taken = {r for group in contested for r in group}
+    for group in contested:
+        if not any(set(group) <= set(c) for c in truth):
+            raise ValueError(f"contested records {group} are not in one true cluster")
+    out = [[r for r in c if r not in taken] for c in truth]
+    return [c for c in out + contested if len(c) > 1]

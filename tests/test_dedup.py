@@ -58,10 +58,57 @@ def variant(**changes):
         ("[Efficacy of batroxobin]. [Article in German]", "efficacy of batroxobin"),
         ("Triage study (ALTS). [Review] [23 refs]", "triage study alts"),
         ("Mentoring & befriending", "mentoring and befriending"),
+        # MEDLINE's notes about the article, nested brackets, or cut short
+        (
+            "Eculizumab for aHUS.[Erratum appears in N Engl J Med. 2009 Jun 4;"
+            "360(23):2487 Note: Philipp, Thomas [added]]",
+            "eculizumab for ahus",
+        ),
+        (
+            "Risk of precancer.[Erratum appears in Cancer Epidemiol Biomarke",
+            "risk of precancer",
+        ),
+        ("Mentoring [Comment in: BMJ 2010;340:c12] outcomes", "mentoring outcomes"),
     ],
 )
 def test_title_key(raw, key):
     assert k.title_key(raw) == key
+
+
+@pytest.mark.parametrize(
+    ("raw", "variants"),
+    [
+        (
+            "Utilidad de los antimicrobianos en la toracostomía cerrada por trauma; "
+            "Are antimicrobials useful in closed thoracostomy due to trauma?",
+            (
+                "utilidad de los antimicrobianos en la toracostomia cerrada por trauma",
+                "are antimicrobials useful in closed thoracostomy due to trauma",
+            ),
+        ),
+        (
+            "[Incentive spirometry brings benefits after revascularization] TO: "
+            "Espirometria incentivada es beneficiosa despues",
+            (
+                "incentive spirometry brings benefits after revascularization",
+                "espirometria incentivada es beneficiosa despues",
+            ),
+        ),
+        (
+            "[Neoadjuvant chemotherapy in stage IIIA lung cancer] <ORIGINAL> "
+            "NEOADJUVANTE CHEMOTHERAPIE IM STADIUM IIIA",
+            (
+                "neoadjuvant chemotherapy in stage iiia lung cancer",
+                "neoadjuvante chemotherapie im stadium iiia",
+            ),
+        ),
+        ("Mentoring in foster care", ()),
+        # a short part could match another paper: not used
+        ("Stroke and aphasia; capacity", ()),
+    ],
+)
+def test_title_variants(raw, variants):
+    assert k.title_variants(raw) == variants
 
 
 @pytest.mark.parametrize(
@@ -88,6 +135,9 @@ def test_surnames(authors, names):
         ("739", "739", ""),
         ("e15500", "15500", ""),
         ("S12-S19", "12", "19"),
+        # a trilingual article: its ranges in any order, the lowest one used
+        ("233-8, 230-5, 246-51", "230", "235"),
+        ("233-238+230-235+246-251", "230", "235"),
     ],
 )
 def test_page_range(pages, first, last):
@@ -108,6 +158,18 @@ def test_page_range(pages, first, last):
         (
             "Circulation. Conference: Resuscitation Science Symposium",
             "Circulation",
+            True,
+        ),
+        (
+            "Ann Fr Anesth Reanim",
+            "Annales Françaises d'Anesthésie et de Réanimation",
+            True,
+        ),
+        ("Cir Cir", "Cirugia y Cirujanos", True),
+        (
+            "Schweizerische Rundschau fur Medizin Praxis = Revue suisse de medecine "
+            "Praxis",
+            "Schweizerische Rundschau Fur Medizin/Praxis",
             True,
         ),
         ("J Pediatr", "Journal of Pediatric Surgery", False),
@@ -142,6 +204,69 @@ def test_journal_abbreviations(a, b, same):
 )
 def test_same_citation_merges(other):
     assert decide(BASE, other).verdict == DUPLICATE
+
+
+def test_page_count_and_date_in_pages_are_not_pages():
+    assert k.match_keys(variant(pages="215 p")).first_page == ""
+    assert k.match_keys(variant(pages="2010 May")).first_page == ""
+    assert k.match_keys(variant(pages="215")).first_page == "215"
+
+
+def test_two_language_title_matches_either_language():
+    spanish = variant(
+        title="Impacto de un programa de mentoría en la salud mental de niños en "
+        "acogida; " + BASE["title"],
+        doi=None,
+    )
+    comparison = decide(BASE, spanish)
+    assert comparison.title == 1.0
+    assert comparison.verdict == DUPLICATE
+
+
+def test_translated_title_with_same_citation_merges():
+    # MEDLINE's bracketed translation and the journal's own English title:
+    # same journal, year, volume, page range and authors
+    translated = variant(
+        title="[Effects of mentoring on the mental health of children in foster care]",
+        journal="Arch Pediatr Adolesc Med",
+        doi=None,
+    )
+    assert decide(BASE, translated).rule == "same_citation"
+
+
+def test_fields_shifted_by_a_missing_column_are_no_conflict():
+    # "— / 164 / 8" for "164 / 8 / 739-746": one export lost the volume column
+    shifted = variant(volume=None, issue="164", pages="8", doi=None)
+    assert decide(BASE, shifted).verdict == DUPLICATE
+    # a supplement number read as the volume; the DOI is another journal's
+    supplement = variant(
+        volume="164", issue="Suppl. 1", doi="10.1016/j.appet.2012.05.003"
+    )
+    wrong = variant(volume="1", issue=None, doi="10.1016/j.regpep.2012.05.039")
+    assert decide(supplement, wrong).rule == "same_citation_other_doi"
+
+
+def test_magazine_kicker_before_headline_merges():
+    piece = {
+        "title": "Upwork's CEO on how an introverted engineer learned to lead",
+        "authors": "Kasriel, Stephane",
+        "year": "2016",
+        "journal": "Harvard Business Review",
+        "pages": "2016 May",
+    }
+    kicker = {
+        **piece,
+        "title": "How did it ... Upwork's CEO on how an introverted engineer learned "
+        "to lead",
+        "authors": "Kasriel, S.",
+        "volume": "94",
+        "issue": "5",
+        "pages": "35+",
+    }
+    assert decide(piece, kicker).rule == "title_with_kicker"
+    # words added at the end are a subtitle, perhaps another report: not merged
+    follow_up = {**piece, "title": piece["title"] + ": two years on", "pages": ""}
+    assert decide(piece, follow_up).verdict != DUPLICATE
 
 
 # --- must not merge -----------------------------------------------------------------
@@ -218,6 +343,15 @@ def test_conference_abstract_and_later_article_stay_apart():
         (
             "Mentoring for young men leaving care",
             "Mentoring for young women leaving care",
+        ),
+        (
+            "Trial of eculizumab in adult patients with plasma therapy-resistant aHUS",
+            "Trial of eculizumab in adolescent patients with plasma therapy-resistant "
+            "aHUS",
+        ),
+        (
+            "Trial of eculizumab in adult patients with plasma therapy-resistant aHUS",
+            "Trial of eculizumab in adult patients with plasma therapy-sensitive aHUS",
         ),
     ],
 )
@@ -429,7 +563,12 @@ def _metrics():
 
 
 # floors just below what the benchmark achieved (benchmarks/RESULTS.md)
-FLOORS = {"special_cases": 1.0, "stroke": 0.985, "haematology": 0.88, "diabetes": 0.995}
+FLOORS = {
+    "special_cases": 1.0,
+    "stroke": 0.985,
+    "haematology": 0.875,
+    "diabetes": 0.999,
+}
 
 
 @pytest.mark.shared

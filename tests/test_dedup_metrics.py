@@ -137,3 +137,26 @@ def test_read_clusters(tmp_path):
 def test_bad_output_is_refused(kept, predicted, message):
     with pytest.raises(ValueError, match=message):
         metrics.score(RECORDS, kept, predicted, TRUTH)
+
+
+def test_split_contested_takes_records_out_of_their_cluster():
+    split = metrics.split_contested(TRUTH, [["a3"], ["b1", "b2"]])
+    assert sorted(map(sorted, split)) == [["a1", "a2"], ["b1", "b2"]]
+    # a3 is now unique: a tool keeping it apart loses no sensitivity
+    counts = metrics.score(
+        RECORDS, ["a1", "a3", "b1", "u1", "u2"], [["a1", "a2"], ["b1", "b2"]], split
+    )
+    assert (counts.fn, counts.fp) == (0, 0)
+    with pytest.raises(ValueError, match="not in one true cluster"):
+        metrics.split_contested(TRUTH, [["a1", "b1"]])
+
+
+@pytest.mark.shared
+def test_contested_records_are_in_the_labelled_clusters(shared):
+    contested = metrics.read_contested(PATH.parent / "dedup_contested.csv")
+    assert contested
+    for name, groups in contested.items():
+        truth = metrics.read_clusters(
+            shared / "benchmarks/dedup" / name / "duplicate_clusters.csv"
+        )
+        metrics.split_contested(truth, groups)  # raises if a group is misplaced

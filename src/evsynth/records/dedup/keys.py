@@ -25,6 +25,18 @@ _TRAILING_NOTES = re.compile(
     r"\s*\.?\s*$",
     re.IGNORECASE,
 )
+#: MEDLINE's notes on the article itself, anywhere in a title, possibly cut
+#: short by a field limit: "[Erratum appears in N Engl J Med. 2009;360(23):2487
+#: Note: Philipp, Thomas [added]]", "[Comment in: ...]", "[Retraction in: ...]".
+_MEDLINE_NOTE = re.compile(
+    r"\s*\[(?:erratum|errata|corrigendum|comment|retraction|retracted|update|"
+    r"updated|summary for patients|expression of concern|republished|corrected)"
+    r"\b(?:[^\[\]]|\[[^\[\]]*\])*(?:\]|$)",
+    re.IGNORECASE,
+)
+#: Where a database joins an original-language title and its translation:
+#: "Titulo; Title", "[Title] TO: Titulo", "[Title] <ORIGINAL> TITEL".
+_TITLE_JOIN = re.compile(r";\s+|\s+<original>\s+|\]\s*to:\s+", re.IGNORECASE)
 _THOUSANDS = re.compile(r"(\d)[, .\u00a0\u2009](\d{3})\b")
 _NAME_WORD = re.compile(r"[A-Za-z]{2,}")
 #: "Taussig HN, Culhane SE": surnames followed by initials, comma-separated.
@@ -33,6 +45,9 @@ _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii"
 #: An electronic article number instead of pages: e12724, c1804, CD008173.
 _ELOCATOR = re.compile(r"^[A-Za-z]{1,2}\d+$")
 _PAGE = re.compile(r"[a-z]*(\d+)", re.IGNORECASE)
+_PAGE_COUNT = re.compile(r"^\d+\s*pp?\.?$", re.IGNORECASE)
+_RANGE_SEP = re.compile(r"\s*[,+;]\s*")
+_NUMERIC_RANGE = re.compile(r"^\d+(?:\s*[-–]\s*\d+)?$")
 
 #: Words marking a notice about another paper rather than the paper itself.
 NOTICE_WORDS = re.compile(
@@ -56,6 +71,9 @@ CONTRAST_PAIRS = [
     ("boys", "girls"),
     ("adults", "children"),
     ("adult", "child"),
+    ("adult", "adolescent"),
+    ("adults", "adolescents"),
+    ("sensitive", "resistant"),
     ("mothers", "fathers"),
     ("maternal", "paternal"),
     ("increase", "decrease"),
@@ -81,6 +99,33 @@ _VENUE_NOTE = re.compile(
     re.IGNORECASE,
 )
 _STOP = {"of", "the", "and", "for", "in", "on", "de", "la", "der", "und"}
+#: Articles and conjunctions of journal names in the languages MEDLINE indexes
+#: ("Annales Francaises d'Anesthesie et de Reanimation", "Cirugia y Cirujanos").
+_JOURNAL_STOP = _STOP | {
+    "d",
+    "l",
+    "et",
+    "y",
+    "e",
+    "du",
+    "des",
+    "le",
+    "les",
+    "el",
+    "los",
+    "las",
+    "del",
+    "di",
+    "da",
+    "do",
+    "dos",
+    "das",
+    "die",
+    "fur",
+    "fuer",
+    "voor",
+    "en",
+}
 
 
 _FOLD = str.maketrans(
@@ -107,7 +152,7 @@ def title_key(title: str) -> str:
     Drops markup, a trailing translated-title bracket (``[Chinese]``), brackets
     around a whole translated title, and all punctuation.
     """
-    text = nz.clean_text(title)
+    text = _MEDLINE_NOTE.sub("", nz.clean_text(title))
     if text.startswith("[") and "]" in text:
         # MEDLINE writes a translated title in brackets: "[Title]. [Spanish]"
         inner, _, rest = text[1:].partition("]")
@@ -117,6 +162,23 @@ def title_key(title: str) -> str:
     text = text.replace("&", " and ")
     text = _THOUSANDS.sub(r"\1\2", text)  # "10,000" and "10 000" -> 10000
     return " ".join(_NON_ALNUM.sub(" ", text).split())
+
+
+def title_variants(title: str) -> tuple[str, ...]:
+    """Title keys of each language of a title that joins an original and a translation.
+
+    LILACS, SciELO and some Ovid databases give both titles in one field
+    (``Utilidad de los antimicrobianos ...; Are antimicrobials useful ...?``).
+    Returns the keys of the parts of at least five words (a shorter part, such
+    as "Stroke and aphasia", could match another paper), or ``()`` if the title
+    has only one part.
+    """
+    # split before cleaning: the cleaning takes "<ORIGINAL>" for markup
+    parts = _TITLE_JOIN.split(_MEDLINE_NOTE.sub("", title or ""))
+    if len(parts) < 2:
+        return ()
+    keys = [title_key(p + ("]" if p.startswith("[") else "")) for p in parts]
+    return tuple(k for k in keys if len(k.split()) >= 5)
 
 
 def title_numbers(key: str) -> frozenset[str]:
@@ -181,11 +243,14 @@ def journal_words(journal: str) -> list[str]:
     ``J Pediatr`` -> ``[j, pediatr]``; ``PLoS ONE [Electronic Resource]`` ->
     ``[plos, one]``.
     """
-    text = re.sub(r"\[[^\]]*\]|\([^)]*\)", " ", nz.clean_text(journal))
+    # "Schweizerische Rundschau fur Medizin Praxis = Revue suisse de medecine
+    # Praxis": a parallel title in a second language
+    text = nz.clean_text(journal).split(" = ", 1)[0]
+    text = re.sub(r"\[[^\]]*\]|\([^)]*\)", " ", text)
     # "Circulation. Conference: Resuscitation Science Symposium" -> Circulation
     text = _VENUE_NOTE.split(text, maxsplit=1)[0]
     key = _NON_ALNUM.sub(" ", ascii_fold(text).replace("&", " "))
-    return [w for w in key.split() if w not in _STOP]
+    return [w for w in key.split() if w not in _JOURNAL_STOP]
 
 
 def journals_match(a: list[str], b: list[str]) -> bool:
@@ -266,8 +331,16 @@ def _run_together(a: list[str], b: list[str]) -> bool:
 
 
 def page_range(pages: str) -> tuple[str, str]:
-    """First and last page as digit strings (``739-46`` -> ``739``, ``746``)."""
-    full = nz.norm_pages(pages)
+    """First and last page as digit strings (``739-46`` -> ``739``, ``746``).
+
+    An article printed in several languages lists several ranges in any order
+    (``233-8, 230-5, 246-51``); the range with the lowest first page is used.
+    """
+    text = nz.clean_text(pages).strip('"')
+    ranges = [r for r in _RANGE_SEP.split(text) if r.strip()]
+    if len(ranges) > 1 and all(_NUMERIC_RANGE.match(r.strip()) for r in ranges):
+        text = min(ranges, key=lambda r: int(_PAGE.search(r).group(1)))  # type: ignore[union-attr]
+    full = nz.norm_pages(text)
     if not full:
         return "", ""
     first, _, last = full.partition("-")
@@ -289,6 +362,7 @@ class MatchKeys:
     """Everything a record is compared on, computed once per record."""
 
     title: str
+    variants: tuple[str, ...]
     numbers: frozenset[str]
     surnames: list[str]
     names: frozenset[str]
@@ -333,8 +407,13 @@ def match_keys(fields: dict[str, str], update: int = 0) -> MatchKeys:
     kind = fields.get("type", "")
     venue = ascii_fold(fields.get("journal", ""))
     first_page, last_page = page_range(fields.get("pages", ""))
+    if _PAGE_COUNT.match(fields.get("pages", "").strip()):
+        first_page, last_page = "", ""  # "215 p": a book's or thesis's length
+    if first_page and first_page == year_text:
+        first_page, last_page = "", ""  # a date in the pages field ("2016 May")
     return MatchKeys(
         title=title,
+        variants=title_variants(fields.get("title", "")),
         numbers=title_numbers(title),
         surnames=names,
         names=name_words(fields.get("authors", "")),

@@ -67,8 +67,10 @@ def _issues_differ(a: MatchKeys, b: MatchKeys) -> bool:
     """
     if not a.issue or not b.issue or a.issue == b.issue:
         return False
+    if a.issue == b.volume or b.issue == a.volume:
+        return False  # one export wrote the volume in the issue field
     plausible = len(a.issue) <= 2 and len(b.issue) <= 2
-    short_title = min(len(a.title.split()), len(b.title.split())) < 6
+    short_title = min(len(a.title.split()), len(b.title.split())) < 4
     return plausible or short_title
 
 
@@ -89,6 +91,38 @@ def _overlap(a: MatchKeys, b: MatchKeys) -> bool:
 
 def _same(a: str, b: str) -> bool | None:
     return None if not a or not b else a == b
+
+
+def _misplaced(value: str, field: str, other: MatchKeys) -> bool:
+    """Whether a value is found in another citation field of the other record.
+
+    A missing column in an export shifts the volume into the issue field and
+    the issue into the pages ("26 / 9 / 1746" read as "— / 26 / 9"); a
+    supplement number ends up as the volume. Such a difference is no evidence.
+    """
+    places = {"volume": other.volume, "issue": other.issue, "page": other.first_page}
+    return any(value == v for name, v in places.items() if name != field and v)
+
+
+def _kicker(a: str, b: str) -> bool:
+    """Whether one title is the other with words put in front of it (six words or more)."""
+    short, long = sorted((a, b), key=len)
+    return len(short.split()) >= 6 and long != short and long.endswith(" " + short)
+
+
+def best_title_similarity(a: MatchKeys, b: MatchKeys) -> float:
+    """Title similarity, also across the languages of a two-language title."""
+    similarity = title_similarity(a.title, b.title)
+    if similarity >= 0.9 or not (a.variants or b.variants):
+        return similarity
+    return max(
+        similarity,
+        *(
+            title_similarity(x, y)
+            for x in a.variants or (a.title,)
+            for y in b.variants or (b.title,)
+        ),
+    )
 
 
 def title_similarity(a: str, b: str) -> float:
@@ -142,14 +176,22 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
     Comparison
         Similarities, verdict and the name of the deciding rule.
     """
-    title = title_similarity(a.title, b.title)
+    title = best_title_similarity(a, b)
     authors = author_match(a, b)
     year_gap = (
         abs(a.year - b.year) if a.year is not None and b.year is not None else None
     )
     journal = journals_match(a.journal, b.journal) if a.journal and b.journal else None
     volume = _same(a.volume, b.volume)
+    if volume is False and (
+        _misplaced(a.volume, "volume", b) or _misplaced(b.volume, "volume", a)
+    ):
+        volume = None
     pages = _same(a.first_page, b.first_page)
+    if pages is False and (
+        _misplaced(a.first_page, "page", b) or _misplaced(b.first_page, "page", a)
+    ):
+        pages = None
     if pages is False:
         if a.elocator != b.elocator or "1" in (a.first_page, b.first_page):
             pages = None  # print pages against an article number such as c1804
@@ -279,6 +321,17 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
         # one title holds the other, with a prefix ("MEDICAL PROGRESS"), a
         # suffix (a citation pasted in), or cut short
         return verdict(DUPLICATE, "title_contained_same_pages")
+    if (
+        not details_conflict
+        and journal
+        and year_gap == 0
+        and (authors or 0) >= 0.9
+        and _kicker(a.title, b.title)
+    ):
+        # a magazine prints a kicker before the headline that one database
+        # keeps ("How did it ... Upwork's CEO on how ..."); a longer *ending*
+        # (a subtitle, "2-year results") is not taken as the same item
+        return verdict(DUPLICATE, "title_with_kicker")
     if title >= 0.95 and details_conflict:
         if title == 1.0 and (authors or 0) >= 0.95 and year_gap == 0:
             return verdict(UNCERTAIN, "same_title_other_pages")
