@@ -14,6 +14,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/records.smk"
+include: "workflow/rules/screening.smk"
 
 
 rule all:
@@ -21,3 +22,4 @@ rule all:
     input:
         rules.import_records.output,
         rules.deduplicate.output,
+        rules.screening.output,

@@ -60,8 +60,10 @@ def variant(**changes):
         ("Mentoring & befriending", "mentoring and befriending"),
         # MEDLINE's notes about the article, nested brackets, or cut short
         (
-            "Eculizumab for aHUS.[Erratum appears in N Engl J Med. 2009 Jun 4;"
-            "360(23):2487 Note: Philipp, Thomas [added]]",
+            (
+                "Eculizumab for aHUS.[Erratum appears in N Engl J Med. 2009 Jun 4;"
+                "360(23):2487 Note: Philipp, Thomas [added]]"
+            ),
             "eculizumab for ahus",
         ),
         (
@@ -79,24 +81,30 @@ def test_title_key(raw, key):
     ("raw", "variants"),
     [
         (
-            "Utilidad de los antimicrobianos en la toracostomía cerrada por trauma; "
-            "Are antimicrobials useful in closed thoracostomy due to trauma?",
+            (
+                "Utilidad de los antimicrobianos en la toracostomía cerrada por trauma; "
+                "Are antimicrobials useful in closed thoracostomy due to trauma?"
+            ),
             (
                 "utilidad de los antimicrobianos en la toracostomia cerrada por trauma",
                 "are antimicrobials useful in closed thoracostomy due to trauma",
             ),
         ),
         (
-            "[Incentive spirometry brings benefits after revascularization] TO: "
-            "Espirometria incentivada es beneficiosa despues",
+            (
+                "[Incentive spirometry brings benefits after revascularization] TO: "
+                "Espirometria incentivada es beneficiosa despues"
+            ),
             (
                 "incentive spirometry brings benefits after revascularization",
                 "espirometria incentivada es beneficiosa despues",
             ),
         ),
         (
-            "[Neoadjuvant chemotherapy in stage IIIA lung cancer] <ORIGINAL> "
-            "NEOADJUVANTE CHEMOTHERAPIE IM STADIUM IIIA",
+            (
+                "[Neoadjuvant chemotherapy in stage IIIA lung cancer] <ORIGINAL> "
+                "NEOADJUVANTE CHEMOTHERAPIE IM STADIUM IIIA"
+            ),
             (
                 "neoadjuvant chemotherapy in stage iiia lung cancer",
                 "neoadjuvante chemotherapie im stadium iiia",
@@ -167,8 +175,10 @@ def test_page_range(pages, first, last):
         ),
         ("Cir Cir", "Cirugia y Cirujanos", True),
         (
-            "Schweizerische Rundschau fur Medizin Praxis = Revue suisse de medecine "
-            "Praxis",
+            (
+                "Schweizerische Rundschau fur Medizin Praxis = Revue suisse de medecine "
+                "Praxis"
+            ),
             "Schweizerische Rundschau Fur Medizin/Praxis",
             True,
         ),
@@ -346,8 +356,10 @@ def test_conference_abstract_and_later_article_stay_apart():
         ),
         (
             "Trial of eculizumab in adult patients with plasma therapy-resistant aHUS",
-            "Trial of eculizumab in adolescent patients with plasma therapy-resistant "
-            "aHUS",
+            (
+                "Trial of eculizumab in adolescent patients with plasma therapy-resistant "
+                "aHUS"
+            ),
         ),
         (
             "Trial of eculizumab in adult patients with plasma therapy-resistant aHUS",

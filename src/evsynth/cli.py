@@ -107,6 +107,65 @@ def _cmd_dedup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_config(path: str) -> dict:
+    import yaml
+
+    from evsynth.validation import validate_config
+
+    config_path = Path(path)
+    if not config_path.is_file():
+        raise EvsynthError(f"{path}: config file not found (pass --config)")
+    try:
+        raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise EvsynthError(f"{path}: not valid YAML: {exc}") from None
+    return validate_config(raw, source=path)
+
+
+def _cmd_screening(args: argparse.Namespace) -> int:
+    from evsynth.screening.api import run_screening, write_screening
+    from evsynth.screening.model import Settings
+
+    config = _load_config(args.config)
+    section = config["screening"]
+    settings = Settings.from_config(section, source=args.config)
+    review = Path(args.review_dir)
+    result = run_screening(
+        args.records_dir,
+        settings,
+        review / section["decisions"],
+        review / section["retrieval"],
+        review / section["studies"],
+    )
+    write_screening(result, args.out_dir, settings, title=args.title)
+    states = result.counts["states"]
+    log.info(
+        "%d unique records: %s; written to %s",
+        result.counts["n_unique"],
+        ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in states.items() if n),
+        args.out_dir,
+    )
+    return 0
+
+
+def _cmd_prisma(args: argparse.Namespace) -> int:
+    from evsynth.screening.prisma import flow_from_counts, read_template
+    from evsynth.screening.prisma_plot import draw_prisma
+
+    flow = flow_from_counts(read_template(args.counts))
+    out = Path(args.out_dir)
+    stem = args.name
+    draw_prisma(
+        flow,
+        out / f"{stem}.svg",
+        out / f"{stem}.png",
+        out / f"{stem}.pdf",
+        title=args.title,
+    )
+    log.info("PRISMA flow diagram written to %s/%s.{svg,png,pdf}", out, stem)
+    return 0
+
+
 def _cmd_formats(args: argparse.Namespace) -> int:
     from evsynth.records.detect import FORMATS
 
@@ -226,6 +285,52 @@ def build_parser() -> argparse.ArgumentParser:
         "date) that override the automatic ones",
     )
     p.set_defaults(func=_cmd_dedup)
+
+    p = sub.add_parser(
+        "screening",
+        help="screening state, conflicts, agreement and the PRISMA 2020 flow",
+        description=(
+            "Read the review's decision log (screening.decisions), retrieval file "
+            "and studies.csv with the records stage's outputs, and write to "
+            "--out-dir: final_decisions.csv, conflicts.csv, audit.csv, "
+            "exclusion_reasons.csv, agreement.csv, screening_summary.csv, "
+            "prisma_counts.csv (PRISMA2020 template), prisma_counts.json, "
+            "prisma.svg/png/pdf, and sheets/ (what each reviewer still has to "
+            "screen, CSV and XLSX)."
+        ),
+    )
+    p.add_argument("review_dir", metavar="REVIEW_DIR", help="the review's folder")
+    p.add_argument("--out-dir", required=True, metavar="DIR", help="output folder")
+    p.add_argument(
+        "--config",
+        default="config/config.yaml",
+        metavar="FILE",
+        help="config with the screening settings (default: config/config.yaml)",
+    )
+    p.add_argument(
+        "--records-dir",
+        default="results/records",
+        metavar="DIR",
+        help="outputs of the records stage (default: results/records)",
+    )
+    p.add_argument("--title", default=None, help="title above the flow diagram")
+    p.set_defaults(func=_cmd_screening)
+
+    p = sub.add_parser(
+        "prisma",
+        help="draw a PRISMA 2020 flow diagram from counts",
+        description=(
+            "Draw the PRISMA 2020 flow diagram as SVG, PNG and PDF from a "
+            "PRISMA2020 data template (the R package's CSV: data,node,box,"
+            "description,boxtext,tooltips,url,n) or from evsynth's "
+            "prisma_counts.json."
+        ),
+    )
+    p.add_argument("counts", metavar="COUNTS", help="prisma_counts.csv or .json")
+    p.add_argument("--out-dir", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--name", default="prisma", help="file name stem (default: prisma)")
+    p.add_argument("--title", default=None, help="title above the diagram")
+    p.set_defaults(func=_cmd_prisma)
 
     p = sub.add_parser("formats", help="list the export formats evsynth reads")
     p.set_defaults(func=_cmd_formats)

@@ -6,7 +6,7 @@ import contextlib
 import csv
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -77,9 +77,20 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             tmp.unlink()
 
 
-def _frame_to_csv(
-    frame: pd.DataFrame, path: Path, text_columns: Sequence[str] | None
+def frame_to_csv(
+    frame: pd.DataFrame, path: Path, text_columns: Sequence[str] | None = None
 ) -> None:
+    """Write a table as CSV, text cells guarded against formula injection.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    path : Path
+        Where to write (not atomic: see :func:`write_tables`).
+    text_columns : sequence of str, optional
+        Columns to guard; by default every column of object or string dtype.
+    """
     out = frame.copy()
     if text_columns is None:
         text_columns = [
@@ -89,7 +100,9 @@ def _frame_to_csv(
         ]
     for column in text_columns:
         values = out[column]
-        risky = values.str.startswith(FORMULA_PREFIXES, na=False).astype(bool)
+        risky = values.map(
+            lambda v: isinstance(v, str) and v.startswith(FORMULA_PREFIXES)
+        ).astype(bool)
         if risky.any():
             out.loc[risky, column] = values[risky].map(guard_formula)
     out = out.astype(object).where(out.notna(), None)
@@ -97,6 +110,20 @@ def _frame_to_csv(
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(out.columns)
         writer.writerows(out.itertuples(index=False, name=None))
+
+
+def write_files(writers: Mapping[Path, Callable[[Path], None]]) -> None:
+    """Write several files so that either all of them appear or none does.
+
+    Parameters
+    ----------
+    writers : mapping of Path to callable
+        Output path and a function that writes the file's content to the
+        temporary path it is given; called in the mapping's order.
+    """
+    with contextlib.ExitStack() as stack:
+        for final, writer in writers.items():
+            writer(stack.enter_context(atomic_path(final)))
 
 
 def write_tables(
@@ -117,4 +144,4 @@ def write_tables(
     with contextlib.ExitStack() as stack:
         for final, frame in tables.items():
             tmp = stack.enter_context(atomic_path(final))
-            _frame_to_csv(frame, tmp, text_columns)
+            frame_to_csv(frame, tmp, text_columns)

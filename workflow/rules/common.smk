@@ -32,3 +32,25 @@ def dedup_decisions(wildcards):
     """The reviewers' dedup verdicts, if the review has them (else no input)."""
     path = Path(review_path(config["records"]["dedup_decisions"]))
     return [str(path)] if path.is_file() else []
+
+
+def optional_review_file(key):
+    """An input function giving a review file named in config if it exists (else none)."""
+
+    def inner(wildcards):
+        path = Path(review_path(config["screening"][key]))
+        return [str(path)] if path.is_file() else []
+
+    return inner
+
+
+def screening_sheets(suffix):
+    """The screening sheets (one per reviewer and stage, one per stage to resolve)."""
+    from evsynth.screening.model import STAGES
+
+    people = [*config["screening"]["reviewers"], "resolve"]
+    return [
+        f"results/screening/sheets/{person}_{stage}.{suffix}"
+        for person in people
+        for stage in STAGES
+    ]

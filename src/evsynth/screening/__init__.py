@@ -1,0 +1,1 @@
+"""Screening: reviewers' decisions, conflicts, agreement and the PRISMA 2020 flow."""

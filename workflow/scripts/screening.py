@@ -1,0 +1,24 @@
+"""Snakemake script: the screening stage (see evsynth.screening)."""
+
+from pathlib import Path
+
+from evsynth.cli import script_main
+from evsynth.screening.api import run_screening, write_screening
+from evsynth.screening.model import Settings
+
+with script_main(snakemake.log[0]):
+    settings = Settings.from_config(snakemake.params.settings, "config/config.yaml")
+    review = Path(snakemake.params.review_dir)
+    result = run_screening(
+        Path(snakemake.input.unique).parent,
+        settings,
+        review / snakemake.params.settings["decisions"],
+        review / snakemake.params.settings["retrieval"],
+        review / snakemake.params.settings["studies"],
+    )
+    write_screening(
+        result,
+        Path(snakemake.output.final).parent,
+        settings,
+        title=snakemake.params.title,
+    )
