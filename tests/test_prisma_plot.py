@@ -453,6 +453,12 @@ def test_bad_flow_is_caught_when_drawing(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_bare_total_is_not_repeated():
+    fig = prisma_figure(example_flow(databases=[("Databases", 1_500)]))
+    texts = [t.get_text() for t in fig.texts]
+    assert texts.count("Databases (n = 1,500)") == 1
+
+
 def test_numpy_integers_are_counts():
     flow = example_flow(duplicates=np.int64(81), dbr_excluded=[("A", np.int32(4))])
     fig = prisma_figure(flow)

@@ -569,3 +569,22 @@ def test_random_logs_give_boxes_that_add_up(
         == N_RECORDS - other
     )
     assert counts["new_reports"] == sum(s == "included" for s in result.states.values())
+
+
+def test_diagram_notes_the_records_still_in_progress(records_dir, review):
+    path = review / "screening/decisions.csv"
+    log = pd.read_csv(path, dtype=str)
+    log.iloc[:150].to_csv(path, index=False)
+    (review / "screening/retrieval.csv").unlink()
+    (review / "studies.csv").unlink()
+    counts = run(records_dir, review).counts
+    progress = counts["in_progress"][DBR]
+    notes = prisma.flow_from_counts(counts).notes
+    assert notes[0].startswith("Screening in progress (databases and registers): ")
+    assert f"{progress['pending_title_abstract']} awaiting title/abstract" in notes[0]
+    assert notes[1] == (
+        f"Screening in progress (other methods): {counts['unique_records'][OTHER]} "
+        "awaiting full-text retrieval."
+    )
+    finished = run(records_dir, REPO / "data").counts
+    assert prisma.flow_from_counts(finished).notes == []

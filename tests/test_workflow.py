@@ -62,10 +62,17 @@ def test_example_review_end_to_end(review):
     assert set(unique["record_id"]) == set(clusters["cluster_id"])
     dedup = pd.read_csv(results / "dedup_summary.csv")
     assert dedup["n_records"].sum() == len(records)
+    screening = review / "results/screening"
+    states = pd.read_csv(screening / "screening_summary.csv")
+    assert states["n_records"].sum() == len(unique)
+    for name in ("prisma.svg", "prisma.png", "prisma.pdf", "prisma_counts.csv"):
+        assert (screening / name).stat().st_size > 0
     first = (results / "records.csv").read_bytes()
+    figure = (screening / "prisma.pdf").read_bytes()
     # same inputs, byte-identical outputs
     assert run(review, "--forceall").returncode == 0
     assert (results / "records.csv").read_bytes() == first
+    assert (screening / "prisma.pdf").read_bytes() == figure
     # nothing to do on a second run
     dry = run(review, "--dry-run")
     assert "Nothing to be done" in dry.stdout + dry.stderr
@@ -114,3 +121,32 @@ def test_bad_config_is_reported(review, tmp_path):
     proc = run(review, "--configfile", str(config))
     assert proc.returncode != 0
     assert "count_mismatch" in proc.stderr
+
+
+def test_new_decision_reruns_screening_only(review):
+    assert run(review).returncode == 0
+    log = review / "data/screening/decisions.csv"
+    with log.open("a", encoding="utf-8") as handle:
+        handle.write(
+            "scopus:eid:2-s2.0-99000000006,title_abstract,amira,exclude,,,2023-08-01\n"
+        )
+    dry = run(review, "--dry-run")
+    assert "screening" in dry.stdout
+    assert "deduplicate" not in dry.stdout
+    assert run(review).returncode == 0
+
+
+def test_bad_decision_fails_cleanly_without_outputs(review):
+    log = review / "data/screening/decisions.csv"
+    text = log.read_text(encoding="utf-8").replace(",amira,", ",zoe,", 1)
+    log.write_text(text, encoding="utf-8")
+    proc = run(review)
+    assert proc.returncode != 0
+    message = (review / "results/logs/screening.log").read_text(encoding="utf-8")
+    assert (
+        "decisions.csv, line 2, row 1, column 'reviewer': unknown reviewer 'zoe'"
+        in (message)
+    )
+    assert "Traceback" not in message
+    assert not (review / "results/screening/final_decisions.csv").exists()
+    assert not (review / "results/screening/prisma.png").exists()

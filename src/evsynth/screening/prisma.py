@@ -710,7 +710,30 @@ def flow_from_counts(counts: Mapping[str, Any]) -> PrismaFlow:
         previous_reports=int(counts.get("previous_reports", 0)),
         total_studies=int(counts.get("total_studies", 0)),
         total_reports=int(counts.get("total_reports", 0)),
+        notes=progress_notes(counts),
     )
+
+
+_PROGRESS_WORDS = {
+    "pending_title_abstract": "awaiting title/abstract decisions",
+    "conflict_title_abstract": "in conflict at title/abstract",
+    "awaiting_retrieval": "awaiting full-text retrieval",
+    "pending_full_text": "awaiting full-text decisions",
+    "conflict_full_text": "in conflict at full text",
+}
+
+
+def progress_notes(counts: Mapping[str, Any]) -> list[str]:
+    """Say which records the boxes leave out because screening is not finished."""
+    notes = []
+    for column, label in ((DBR, "databases and registers"), (OTHER, "other methods")):
+        progress = counts.get("in_progress", {}).get(column, {})
+        parts = [
+            f"{n:,} {_PROGRESS_WORDS[state]}" for state, n in progress.items() if n
+        ]
+        if parts:
+            notes.append(f"Screening in progress ({label}): " + "; ".join(parts) + ".")
+    return notes
 
 
 _LIST_KEYS = {

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import numbers
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -74,6 +75,10 @@ PARA_GAP_EM = 0.45  # extra space before a new statement in a box
 INDENT_EM = 1.0  # one level of indentation
 HANG_EM = 1.0  # hanging indent of the wrapped lines of a listed item
 ROUNDING = 0.06  # corner radius of header and side bars
+#: The outline of an arrowhead, stroked with mitred joins, reaches about 1 pt
+#: beyond its geometric tip; stopping this short of the box edge lands the
+#: visible tip on the box's border line instead of inside the box.
+TIP_GAP = 0.6 / 72
 #: Widest line of box text, by the number of box columns, so that the full
 #: five-column diagram stays within a landscape page.
 TEXT_WIDTH = {2: 2.6, 3: 2.4, 4: 2.25, 5: 2.05}
@@ -172,6 +177,8 @@ class PrismaFlow:
     previous_reports: int = 0
     total_studies: int = 0
     total_reports: int = 0
+    # extra lines printed under the template's footnotes (e.g. work in progress)
+    notes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -188,7 +195,12 @@ class PrismaFlow:
         for f in fields(self):
             value = getattr(self, f.name)
             where = f"PrismaFlow.{f.name}"
-            if f.name in _FLAGS:
+            if f.name == "notes":
+                if not isinstance(value, list) or not all(
+                    isinstance(n, str) and n.strip() for n in value
+                ):
+                    raise ValueError(f"{where} must be a list of non-empty texts")
+            elif f.name in _FLAGS:
                 if isinstance(value, str) or value not in (True, False):
                     raise ValueError(f"{where} must be True or False, got {value!r}")
             elif f.name in _PAIRS:
@@ -275,7 +287,7 @@ def _vertical_metrics() -> tuple[float, float]:
     return font.ascender / font.units_per_EM, -font.descender / font.units_per_EM
 
 
-@functools.cache
+@functools.lru_cache(maxsize=65536)
 def _width(text: str, size: float, bold: bool, dpis: tuple[float, ...]) -> float:
     """Width of one line of text in inches: the widest of all renderings."""
     prop = _font(size, bold)
@@ -447,7 +459,11 @@ def _total(items: Sequence[tuple[str, int]]) -> int:
 
 
 def _sources(label: str, items: Sequence[tuple[str, int]]) -> list[_Para]:
-    """Give a category total with each source's count indented under it."""
+    """Give a category total with each source's count indented under it.
+
+    A single source named like its category (only a total is known) is not
+    repeated.
+    """
     total = _total(items)
     if len(items) == 1 and items[0][0].strip().casefold() == label.casefold():
         return [_para(label, total, level=1)]
@@ -478,10 +494,8 @@ def _boxes(flow: PrismaFlow) -> list[_Box]:
             "main",
             [
                 _para("Records identified from*:"),
-                _para("Databases", _total(flow.databases), level=1),
-                *(_para(name, n, level=2) for name, n in flow.databases),
-                _para("Registers", _total(flow.registers), level=1),
-                *(_para(name, n, level=2) for name, n in flow.registers),
+                *_sources("Databases", flow.databases),
+                *_sources("Registers", flow.registers),
             ],
         ),
         _Box(
@@ -719,7 +733,7 @@ def _layout(flow: PrismaFlow, title: str | None, dpis: tuple[float, ...]) -> _La
         y += row_h[r] + ROW_GAP
     diagram_bottom = y - ROW_GAP
     y = diagram_bottom + FOOT_GAP
-    lines, text_h = note.block([_para(t) for t in FOOTNOTES], diagram_w)
+    lines, text_h = note.block([_para(t) for t in (*FOOTNOTES, *flow.notes)], diagram_w)
     texts.append(("prisma-footnote", lines, left, y, "left", note))
     height = y + text_h + MARGIN
     width = right + MARGIN
@@ -875,10 +889,14 @@ def _draw(layout: _Layout, body: _Typesetter, head: _Typesetter) -> Figure:
 
     head_style = ArrowStyle("-|>", head_length=0.55, head_width=0.25)
     for key, points in layout.arrows:
+        (x0, y0), (x1, y1) = points[-2:]
+        length = math.hypot(x1 - x0, y1 - y0)
+        tip = (x1 - TIP_GAP * (x1 - x0) / length, y1 - TIP_GAP * (y1 - y0) / length)
+        vertices = [(x, height - y) for x, y in [*points[:-1], tip]]
         codes = [MplPath.MOVETO] + [MplPath.LINETO] * (len(points) - 1)
         fig.add_artist(
             FancyArrowPatch(
-                path=MplPath([(x, height - y) for x, y in points], codes),
+                path=MplPath(vertices, codes),
                 arrowstyle=head_style,
                 mutation_scale=10,
                 transform=inches,
