@@ -15,7 +15,6 @@ from evsynth.records.dedup.engine import candidate_pairs, cluster, compare_pairs
 from evsynth.records.dedup.keys import match_keys
 from evsynth.records.dedup.rules import DISTINCT, DUPLICATE, UNCERTAIN, Comparison
 from evsynth.records.model import BIB_FIELDS
-from evsynth.validation import read_table
 
 log = logging.getLogger("evsynth.records.dedup")
 
@@ -88,6 +87,8 @@ def read_decisions(path: str | Path) -> pd.DataFrame:
     pandas.DataFrame
         The validated decisions.
     """
+    from evsynth.validation import read_table  # jsonschema only when needed
+
     return read_table(path, "dedup_decisions")
 
 
