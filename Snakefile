@@ -15,6 +15,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/records.smk"
 include: "workflow/rules/screening.smk"
+include: "workflow/rules/effects.smk"
 
 
 rule all:
@@ -23,3 +24,4 @@ rule all:
         rules.import_records.output,
         rules.deduplicate.output,
         rules.screening.output,
+        rules.effects.output,

@@ -67,6 +67,10 @@ def test_example_review_end_to_end(review):
     assert states["n_records"].sum() == len(unique)
     for name in ("prisma.svg", "prisma.png", "prisma.pdf", "prisma_counts.csv"):
         assert (screening / name).stat().st_size > 0
+    effects = pd.read_csv(review / "results/effects/effects.csv")
+    excluded = pd.read_csv(review / "results/effects/excluded.csv")
+    extraction = pd.read_csv(review / "data/extraction/effects.csv")
+    assert len(effects) + len(excluded) == len(extraction)
     first = (results / "records.csv").read_bytes()
     figure = (screening / "prisma.pdf").read_bytes()
     # same inputs, byte-identical outputs

@@ -148,6 +148,27 @@ def _cmd_screening(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_effects(args: argparse.Namespace) -> int:
+    from evsynth.effects.api import run_effects, write_effects
+    from evsynth.effects.compute import EffectSettings
+
+    section: dict = {}
+    if args.config:
+        section = dict(_load_config(args.config)["effects"])
+    if args.measure:
+        section["measure"] = args.measure
+    settings = EffectSettings.from_config(section)
+    result = run_effects(args.input, settings)
+    write_effects(result, args.out, excluded=args.excluded)
+    log.info(
+        "%d effects written to %s; %d rows excluded",
+        len(result.effects),
+        args.out,
+        len(result.excluded),
+    )
+    return 0
+
+
 def _cmd_prisma(args: argparse.Namespace) -> int:
     from evsynth.screening.prisma import flow_from_counts, read_template
     from evsynth.screening.prisma_plot import draw_prisma
@@ -315,6 +336,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--title", default=None, help="title above the flow diagram")
     p.set_defaults(func=_cmd_screening)
+
+    p = sub.add_parser(
+        "effects",
+        help="effect sizes (Hedges' g, log OR, ...) from reported statistics",
+        description=(
+            "Compute an effect size and its variance for every row of an "
+            "extraction table (extraction/effects.csv; columns in "
+            "config/README.md), from whichever statistics the row gives. Writes "
+            "the effects CSV, an XLSX copy beside it, and excluded.csv (rows that "
+            "give no effect on the measure asked for, with the reason). A positive "
+            "effect always favours the intervention."
+        ),
+    )
+    p.add_argument("input", metavar="INPUT.csv", help="the extraction table")
+    p.add_argument("--out", required=True, metavar="CSV", help="effects table to write")
+    p.add_argument(
+        "--measure",
+        choices=["SMD", "MD", "OR", "RR", "RD", "OR2DL"],
+        default=None,
+        help="measure every row must give (default: SMD for continuous rows, "
+        "log OR for binary ones); OR2DL: SMD, binary rows converted (logistic)",
+    )
+    p.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="config whose effects section sets imputed r, default ICC, "
+        "tolerance and binary_to_smd (default: the built-in defaults)",
+    )
+    p.add_argument(
+        "--excluded",
+        default=None,
+        metavar="CSV",
+        help="where to write the excluded rows (default: excluded.csv beside --out)",
+    )
+    p.set_defaults(func=_cmd_effects)
 
     p = sub.add_parser(
         "prisma",

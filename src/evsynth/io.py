@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
+import math
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 #: Cells starting with one of these are read as formulas by spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -145,3 +154,78 @@ def write_tables(
         for final, frame in tables.items():
             tmp = stack.enter_context(atomic_path(final))
             frame_to_csv(frame, tmp, text_columns)
+
+
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+_FIXED_TIME = datetime(2000, 1, 1)
+
+
+def write_workbook(book: Workbook, path: Path) -> None:
+    """Save an openpyxl workbook so that equal content gives equal bytes.
+
+    openpyxl stamps the time of saving in the workbook's properties and in the
+    zip members; both are replaced by a fixed time.
+
+    Parameters
+    ----------
+    book : openpyxl.Workbook
+        The workbook.
+    path : Path
+        Where to write (not atomic: use inside :func:`write_files`).
+    """
+    book.properties.created = _FIXED_TIME
+    book.properties.modified = _FIXED_TIME
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with (
+        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            content = source.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                content = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", content)
+            target.writestr(info, content)
+
+
+def write_frame_xlsx(frame: pd.DataFrame, path: Path, sheet: str = "data") -> None:
+    """Write a table as a one-sheet XLSX: bold header, text guarded, byte-stable.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    path : Path
+        Where to write (not atomic: use inside :func:`write_files`).
+    sheet : str
+        Name of the worksheet.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    worksheet = book.active
+    assert worksheet is not None
+    worksheet.title = sheet
+    worksheet.append([str(c) for c in frame.columns])
+    for row in frame.itertuples(index=False, name=None):
+        worksheet.append([_cell(v) for v in row])
+    for index, name in enumerate(frame.columns, start=1):
+        letter = get_column_letter(index)
+        worksheet[f"{letter}1"].font = Font(bold=True)
+        worksheet.column_dimensions[letter].width = max(10, min(40, len(str(name)) + 4))
+    worksheet.freeze_panes = "A2"
+    book.properties.creator = "evsynth"
+    write_workbook(book, path)
+
+
+def _cell(value: object) -> object:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    return guard_formula(value)

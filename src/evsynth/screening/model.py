@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,14 +178,12 @@ class RecordSet:
 
     def title(self, record_id: str) -> str:
         """Title of a unique record."""
-        return str(self._titles().get(record_id, ""))
+        return str(self._titles.get(record_id, ""))
 
+    @functools.cached_property
     def _titles(self) -> dict[str, str]:
-        if not hasattr(self, "_title_map"):
-            self._title_map = dict(
-                zip(self.unique["record_id"], self.unique["title"], strict=True)
-            )
-        return self._title_map
+        titles = self.unique.get("title", pd.Series([""] * len(self.unique)))
+        return dict(zip(self.unique["record_id"], titles, strict=True))
 
 
 def read_record_set(

@@ -8,11 +8,7 @@ be appended to the decision log without typing errors.
 
 from __future__ import annotations
 
-import io
-import re
-import zipfile
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -21,15 +17,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from evsynth.io import guard_formula
+from evsynth.io import guard_formula, write_workbook
 from evsynth.screening.decide import CONFLICT, PENDING, Screening
 from evsynth.screening.model import FULL_TEXT, STAGES, RecordSet, Settings
 
 #: Bibliographic columns shown on a sheet, from results/records/unique.csv.
 SHEET_FIELDS = ["title", "authors", "year", "journal", "doi", "abstract"]
 ENTRY_COLUMNS = ["decision", "reason", "note"]
-_FIXED_TIME = datetime(2000, 1, 1)
-_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
 def sheet_name(person: str, stage: str) -> str:
@@ -187,25 +181,4 @@ def write_xlsx(
     book.properties.creator = "evsynth"
     book.properties.lastModifiedBy = "evsynth"
     book.properties.title = title
-    book.properties.created = _FIXED_TIME
-    book.properties.modified = _FIXED_TIME
-    buffer = io.BytesIO()
-    book.save(buffer)
-    _write_fixed_zip(buffer.getvalue(), path)
-
-
-def _write_fixed_zip(data: bytes, path: Path) -> None:
-    """Rewrite a zip with fixed member times, so equal content gives equal bytes."""
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as source,
-        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for item in source.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o600 << 16
-            content = source.read(item.filename)
-            if item.filename == "docProps/core.xml":
-                # openpyxl stamps the time of saving; a fixed one keeps the bytes
-                content = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", content)
-            target.writestr(info, content)
+    write_workbook(book, path)

@@ -1,0 +1,1 @@
+"""Effect sizes from the statistics papers report."""

@@ -1,0 +1,76 @@
+"""Run the effect-size stage: read the extraction table, compute, write."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from evsynth.effects.compute import (
+    EffectSettings,
+    EffectsResult,
+    compute_effects,
+    read_effects,
+)
+from evsynth.io import frame_to_csv, write_files, write_frame_xlsx
+
+log = logging.getLogger("evsynth.effects")
+
+
+def run_effects(path: str | Path, settings: EffectSettings) -> EffectsResult:
+    """Read ``extraction/effects.csv`` and compute every row.
+
+    Parameters
+    ----------
+    path : path
+        The extraction table.
+    settings : EffectSettings
+        Measure, imputation defaults and tolerance.
+
+    Returns
+    -------
+    EffectsResult
+        Effects and excluded rows.
+
+    Raises
+    ------
+    InputError
+        For bad input, naming the file, row and column.
+    """
+    table = read_effects(path)
+    result = compute_effects(table, settings, source=path)
+    log.info(
+        "%d rows: %d effects, %d excluded",
+        len(table),
+        len(result.effects),
+        len(result.excluded),
+    )
+    return result
+
+
+def write_effects(
+    result: EffectsResult,
+    out: str | Path,
+    xlsx: str | Path | None = None,
+    excluded: str | Path | None = None,
+) -> None:
+    """Write effects.csv, and effects.xlsx and excluded.csv beside it, all or none.
+
+    Parameters
+    ----------
+    result : EffectsResult
+        From :func:`run_effects`.
+    out : path
+        The effects CSV.
+    xlsx, excluded : path, optional
+        Default: ``effects.xlsx`` and ``excluded.csv`` in the folder of ``out``.
+    """
+    out = Path(out)
+    xlsx = Path(xlsx) if xlsx else out.with_suffix(".xlsx")
+    excluded = Path(excluded) if excluded else out.parent / "excluded.csv"
+    write_files(
+        {
+            out: lambda p: frame_to_csv(result.effects, p),
+            xlsx: lambda p: write_frame_xlsx(result.effects, p, sheet="effects"),
+            excluded: lambda p: frame_to_csv(result.excluded, p),
+        }
+    )

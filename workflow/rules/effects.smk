@@ -1,0 +1,25 @@
+# Effect-size stage: one effect size per extraction row, with its method.
+
+
+rule effects:
+    input:
+        table=review_path(config["effects"]["file"]),
+    output:
+        effects=report(
+            "results/effects/effects.csv",
+            caption="../report/effects.rst",
+            category="Effect sizes",
+        ),
+        xlsx="results/effects/effects.xlsx",
+        excluded="results/effects/excluded.csv",
+    log:
+        "results/logs/effects.log",
+    conda:
+        "../../environment.yml"
+    params:
+        settings=config["effects"],
+        version=EVSYNTH_VERSION,
+    message:
+        "Computing effect sizes from {input.table}"
+    script:
+        "../scripts/effects.py"

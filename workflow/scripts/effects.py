@@ -1,0 +1,16 @@
+"""Snakemake script: the effect-size stage (see evsynth.effects)."""
+
+from evsynth.cli import script_main
+from evsynth.effects.api import run_effects, write_effects
+from evsynth.effects.compute import EffectSettings
+
+with script_main(snakemake.log[0]):
+    result = run_effects(
+        snakemake.input.table, EffectSettings.from_config(snakemake.params.settings)
+    )
+    write_effects(
+        result,
+        snakemake.output.effects,
+        xlsx=snakemake.output.xlsx,
+        excluded=snakemake.output.excluded,
+    )
