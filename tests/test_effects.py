@@ -184,7 +184,7 @@ def test_two_sets_that_disagree_stop_the_run(tmp_path):
     assert "means and SDs give SMD 0.5729 but a t statistic give" in str(caught.value)
     assert f"row {index + 1}, column 't'" in str(caught.value)
     agreeing = edit(tmp_path, index, t="2.3433")
-    assert len(run_effects(agreeing, SETTINGS).effects) == 24
+    assert len(run_effects(agreeing, SETTINGS).effects) == 30
 
 
 def test_outputs_are_byte_identical(tmp_path, example):
@@ -212,4 +212,4 @@ def test_cli_effects_measure_and_bad_input(tmp_path, capsys):
 def test_workflow_copy_of_the_example_runs(tmp_path):
     shutil.copy(EXAMPLE, tmp_path / "effects.csv")
     result = run_effects(tmp_path / "effects.csv", EffectSettings.from_config({}))
-    assert len(result.effects) == 24
+    assert len(result.effects) == 30
