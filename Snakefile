@@ -16,6 +16,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/records.smk"
 include: "workflow/rules/screening.smk"
 include: "workflow/rules/effects.smk"
+include: "workflow/rules/meta.smk"
 
 
 rule all:
@@ -25,3 +26,4 @@ rule all:
         rules.deduplicate.output,
         rules.screening.output,
         rules.effects.output,
+        rules.meta.output,

@@ -169,6 +169,20 @@ def _cmd_effects(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_meta(args: argparse.Namespace) -> int:
+    import json
+
+    from evsynth.meta.cli import meta_object, print_meta, read_meta_input
+
+    table = read_meta_input(args.input, args)
+    result = meta_object(table, args)
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print_meta(result, args)
+    return 0
+
+
 def _cmd_prisma(args: argparse.Namespace) -> int:
     from evsynth.screening.prisma import flow_from_counts, read_template
     from evsynth.screening.prisma_plot import draw_prisma
@@ -372,6 +386,54 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the excluded rows (default: excluded.csv beside --out)",
     )
     p.set_defaults(func=_cmd_effects)
+
+    p = sub.add_parser(
+        "meta",
+        help="a random-effects meta-analysis of a CSV with yi and vi",
+        description=(
+            "Fit metafor's rma() to a CSV with columns yi and vi (or sei) and print "
+            "the pooled result: k, estimate, se, ci_lb, ci_ub, zval, pval, tau2, I2, "
+            "H2, Q, Q_p, pi_lb, pi_ub (as JSON with --json, with the key names of "
+            "metafor's reference files). --bias, --subgroup, --moderator and "
+            "--cluster add those analyses."
+        ),
+    )
+    p.add_argument("input", metavar="INPUT.csv", help="effects with yi and vi or sei")
+    p.add_argument(
+        "--method",
+        default="REML",
+        choices=["EE", "FE", "DL", "REML", "ML", "PM", "HE", "SJ"],
+        help="tau-squared estimator (default: REML)",
+    )
+    p.add_argument(
+        "--test",
+        default="knha",
+        choices=["knha", "z"],
+        help="Knapp-Hartung (default) or z inference",
+    )
+    p.add_argument(
+        "--pi",
+        default="metafor",
+        choices=["metafor", "riley", "none"],
+        help="prediction interval: metafor's predict() (default) or t(k-2) (Riley)",
+    )
+    p.add_argument("--level", type=float, default=95.0, help="confidence level (95)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--bias", action="store_true", help="add small-study tests and sensitivity"
+    )
+    p.add_argument(
+        "--year", metavar="COL", help="order of the cumulative meta-analysis"
+    )
+    p.add_argument("--label", metavar="COL", help="study labels for leave-one-out")
+    p.add_argument("--subgroup", metavar="COL", help="add a subgroup analysis by COL")
+    p.add_argument("--moderator", metavar="COL", help="add a meta-regression on COL")
+    p.add_argument(
+        "--cluster",
+        metavar="COL",
+        help="add the three-level model and cluster-robust (CR1, CR2) inference",
+    )
+    p.set_defaults(func=_cmd_meta)
 
     p = sub.add_parser(
         "prisma",

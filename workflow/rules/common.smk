@@ -54,3 +54,17 @@ def screening_sheets(suffix):
         for person in people
         for stage in STAGES
     ]
+
+
+def meta_outputs():
+    """Each configured analysis's JSON and its forest and funnel plots."""
+    files = []
+    for analysis in config["meta"]["analyses"]:
+        name = analysis["name"]
+        files.append(f"results/meta/{name}.json")
+        for plot in ("forest", "funnel"):
+            files += [
+                f"results/meta/{plot}_{name}.png",
+                f"results/meta/{plot}_{name}.svg",
+            ]
+    return files

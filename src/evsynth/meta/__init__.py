@@ -1,0 +1,1 @@
+"""Meta-analysis: pooled models, heterogeneity, moderators, bias."""

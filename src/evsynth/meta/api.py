@@ -1,0 +1,113 @@
+"""Run the meta-analysis stage: every configured analysis, its tables and plots."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from evsynth.errors import InputError
+from evsynth.io import frame_to_csv, write_files
+from evsynth.meta.analyses import (
+    AnalysisResult,
+    MetaSettings,
+    run_analysis,
+    summary_table,
+)
+from evsynth.meta.figures import forest_data, funnel_data, save_figure
+
+log = logging.getLogger("evsynth.meta")
+
+EFFECT_COLUMNS = ["study_id", "outcome", "domain", "timepoint", "measure", "yi", "vi"]
+
+
+def read_inputs(
+    effects: str | Path,
+    studies: str | Path | None = None,
+    unique: str | Path | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Read effects.csv and, if given, studies.csv with each study's year.
+
+    The year of a study is the year of its main report (from the records'
+    unique.csv), for cumulative meta-analysis.
+    """
+    table = pd.read_csv(effects, keep_default_na=True)
+    missing = [c for c in EFFECT_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(
+            "missing column(s) " + ", ".join(missing),
+            file=effects,
+            line=1,
+            expected="results/effects/effects.csv as the effects stage writes it",
+        )
+    info = None
+    if studies is not None and Path(studies).is_file():
+        info = pd.read_csv(studies, dtype=str, keep_default_na=False)
+        if unique is not None and Path(unique).is_file():
+            records = pd.read_csv(
+                unique, dtype=str, keep_default_na=False, usecols=["record_id", "year"]
+            )
+            mains = info[info["role"] == "main"][["study_id", "record_id"]]
+            years = mains.merge(records, on="record_id", how="left")
+            info = info.merge(years[["study_id", "year"]], on="study_id", how="left")
+        info = info[info["role"] == "main"] if "role" in info.columns else info
+    return table, info
+
+
+def run_meta(
+    effects: pd.DataFrame, studies: pd.DataFrame | None, settings: MetaSettings
+) -> list[AnalysisResult]:
+    """Run every configured analysis."""
+    results = []
+    for spec in settings.analyses:
+        result = run_analysis(effects, studies, spec, settings)
+        if result is not None:
+            note = result.report.get("skipped")
+            if note:
+                log.warning("analysis %s skipped: %s", spec.name, note)
+            results.append(result)
+    return results
+
+
+def output_names(settings: MetaSettings) -> list[str]:
+    """Files the stage writes for each analysis, relative to its folder."""
+    names = []
+    for spec in settings.analyses:
+        names.append(f"{spec.name}.json")
+        for plot in ("forest", "funnel"):
+            names += [f"{plot}_{spec.name}.png", f"{plot}_{spec.name}.svg"]
+    return names
+
+
+def write_meta(
+    results: list[AnalysisResult], out_dir: str | Path, settings: MetaSettings
+) -> list[Path]:
+    """Write summary.csv, one JSON per analysis and its forest and funnel plots.
+
+    An analysis with too few studies still gets its JSON (saying why) and
+    plots that say so, so the set of files does not depend on the data.
+    """
+    out = Path(out_dir)
+    writers: dict[Path, Callable[[Path], None]] = {
+        out / "summary.csv": lambda p: frame_to_csv(summary_table(results), p)
+    }
+    for result in results:
+        name = result.spec.name
+        text = json.dumps(result.report, indent=2, ensure_ascii=False, sort_keys=False)
+        writers[out / f"{name}.json"] = lambda p, text=text: p.write_text(
+            text + "\n", encoding="utf-8"
+        )
+        forest = forest_data(result, settings)
+        funnel = funnel_data(result)
+        for fmt in ("png", "svg"):
+            writers[out / f"forest_{name}.{fmt}"] = lambda p, fmt=fmt, forest=forest: (
+                save_figure("forest", forest, p, fmt)
+            )
+            writers[out / f"funnel_{name}.{fmt}"] = lambda p, fmt=fmt, funnel=funnel: (
+                save_figure("funnel", funnel, p, fmt)
+            )
+    write_files(writers)
+    return list(writers)

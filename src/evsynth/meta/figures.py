@@ -1,0 +1,209 @@
+"""Forest and funnel plot data for an analysis, and deterministic saving."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import matplotlib as mpl
+from matplotlib.figure import Figure
+
+from evsynth.plots.forest import ForestData, ForestRow, ForestSummary, forest_figure
+from evsynth.plots.funnel import FunnelData, funnel_figure
+
+if TYPE_CHECKING:
+    from evsynth.meta.analyses import AnalysisResult, MetaSettings
+
+MEASURE_LABELS = {
+    "SMD": "Hedges' g",
+    "MD": "Mean difference",
+    "OR": "Odds ratio",
+    "RR": "Risk ratio",
+    "RD": "Risk difference",
+}
+_RC = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "evsynth",
+    "pdf.fonttype": 42,
+    "text.usetex": False,
+    "axes.unicode_minus": True,
+}
+_Z = {90.0: 1.6448536269514722, 95.0: 1.959963984540054, 99.0: 2.5758293035489004}
+
+
+def _z(level: float) -> float:
+    if level in _Z:
+        return _Z[level]
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + level / 200))
+
+
+def _p(p: float | None) -> str:
+    if p is None:
+        return "NA"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}".rstrip("0").rstrip(".")
+
+
+def heterogeneity_text(pooled: dict[str, Any], k: int) -> str:
+    """One line of heterogeneity statistics for under the pooled row."""
+    if not pooled:
+        return ""
+    parts = [f"τ² = {pooled['tau2']:.3f}"]
+    if pooled.get("tau2_ci_lb") is not None and pooled.get("tau2_ci_ub") is not None:
+        parts[0] += f" [{pooled['tau2_ci_lb']:.3f}, {pooled['tau2_ci_ub']:.3f}]"
+    parts.append(f"I² = {pooled['I2']:.0f}%")
+    parts.append(f"Q = {pooled['Q']:.2f} (df = {k - 1}), {_p(pooled['Q_p'])}")
+    return "Heterogeneity: " + "; ".join(parts)
+
+
+def forest_data(result: AnalysisResult, settings: MetaSettings) -> ForestData | None:
+    """Forest plot data of an analysis (None if it was skipped)."""
+    report = result.report
+    pooled = report.get("pooled")
+    if not pooled or result.fit is None:
+        return None
+    z = _z(settings.level)
+    subgroup_column = result.spec.subgroups[0] if result.spec.subgroups else None
+    groups = (
+        report.get("subgroups", {}).get(subgroup_column, {}) if subgroup_column else {}
+    )
+    use_groups = bool(groups.get("groups"))
+    rows = []
+    studies = result.studies.reset_index(drop=True)
+    extra_columns = ["Year"] if "year" in studies.columns else []
+    for index, study in studies.iterrows():
+        yi, se = float(study["yi"]), math.sqrt(float(study["vi"]))
+        group = None
+        if use_groups:
+            value = study.get(subgroup_column)
+            group = "(not given)" if value is None or value == "" else str(value)
+        extra = {}
+        if extra_columns:
+            year = study.get("year")
+            extra["Year"] = "" if _number(year) is None else str(year)
+        rows.append(
+            ForestRow(
+                label=str(study["study_id"]),
+                yi=yi,
+                ci_lb=yi - z * se,
+                ci_ub=yi + z * se,
+                weight=float(result.fit.weights[index]),
+                n_t=_number(study.get("n_t")),
+                n_c=_number(study.get("n_c")),
+                group=group,
+                extra=extra,
+            )
+        )
+    if use_groups:
+        order = {g: i for i, g in enumerate(sorted({r.group for r in rows}))}
+        rows.sort(key=lambda r: order[str(r.group)])
+    test = "Knapp–Hartung" if report["model"]["test"] == "knha" else "z"
+    overall = ForestSummary(
+        label=f"RE model ({report['model']['method']}, {test})"
+        if report["model"]["method"] != "EE"
+        else "Equal-effects model",
+        estimate=pooled["estimate"],
+        ci_lb=pooled["ci_lb"],
+        ci_ub=pooled["ci_ub"],
+        pi_lb=pooled.get("pi_lb"),
+        pi_ub=pooled.get("pi_ub"),
+        text=heterogeneity_text(pooled, report["k"]),
+    )
+    summaries = {}
+    test_text = ""
+    if use_groups:
+        for label, fit in groups["groups"].items():
+            summaries[label] = ForestSummary(
+                label=f"Subgroup {label}",
+                estimate=fit["estimate"],
+                ci_lb=fit["ci_lb"],
+                ci_ub=fit["ci_ub"],
+                pi_lb=None,
+                pi_ub=None,
+                text=heterogeneity_text(fit, fit["k"]),
+            )
+        between = groups.get("between_separate_tau2", {})
+        if between:
+            test_text = (
+                f"Test for subgroup differences ({subgroup_column}): "
+                f"Q = {between['Q']:.2f}, df = {between['df']}, {_p(between['p'])}"
+            )
+    measure = result.spec.measure
+    return ForestData(
+        rows=rows,
+        overall=overall,
+        subgroups=summaries,
+        subgroup_test=test_text,
+        measure_label=MEASURE_LABELS.get(measure, measure),
+        null_value=0.0,
+        exponentiate=measure in ("OR", "RR"),
+        extra_columns=extra_columns,
+        title=result.spec.label,
+    )
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def funnel_data(result: AnalysisResult) -> FunnelData | None:
+    """Funnel plot data of an analysis, with trim-and-fill's studies (None if skipped)."""
+    report = result.report
+    if not report.get("pooled") or result.fit is None:
+        return None
+    yi = [float(v) for v in result.studies["yi"]]
+    sei = [math.sqrt(float(v)) for v in result.studies["vi"]]
+    filled = report.get("trimfill") or {}
+    filled_yi, filled_sei, filled_estimate = [], [], None
+    if filled and filled.get("k0"):
+        flags = filled.get("filled") or []
+        filled_yi = [y for y, f in zip(filled["yi"], flags, strict=True) if f]
+        filled_sei = [
+            math.sqrt(v) for v, f in zip(filled["vi"], flags, strict=True) if f
+        ]
+        filled_estimate = filled.get("estimate")
+    measure = result.spec.measure
+    return FunnelData(
+        yi=yi,
+        sei=sei,
+        estimate=report["pooled"]["estimate"],
+        filled_yi=filled_yi,
+        filled_sei=filled_sei,
+        filled_estimate=filled_estimate,
+        measure_label=MEASURE_LABELS.get(measure, measure),
+        title=result.spec.label,
+        exponentiate=measure in ("OR", "RR"),
+    )
+
+
+def _placeholder(message: str) -> Figure:
+    figure = Figure(figsize=(6, 1.2))
+    figure.text(0.5, 0.5, message, ha="center", va="center", fontsize=10)
+    return figure
+
+
+def save_figure(kind: str, data: Any, path: Path, fmt: str, dpi: int = 300) -> None:
+    """Draw a forest or funnel plot (or a note if the analysis was skipped) to a file.
+
+    Same data, same bytes: matplotlib's default style with fixed SVG ids and no
+    date in the metadata.
+    """
+    with mpl.style.context("default"), mpl.rc_context(_RC):
+        if data is None:
+            figure = _placeholder(
+                "Too few studies for this analysis (see summary.csv)."
+            )
+        elif kind == "forest":
+            figure = forest_figure(data)
+        else:
+            figure = funnel_figure(data)
+        if fmt == "svg":
+            figure.savefig(path, format="svg", dpi=dpi, metadata={"Date": None})
+        else:
+            figure.savefig(path, format="png", dpi=dpi)

@@ -1,0 +1,1 @@
+"""Plots for meta-analyses: forest and funnel."""

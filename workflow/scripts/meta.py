@@ -1,0 +1,16 @@
+"""Snakemake script: the meta-analysis stage (see evsynth.meta)."""
+
+from pathlib import Path
+
+from evsynth.cli import script_main
+from evsynth.meta.analyses import MetaSettings
+from evsynth.meta.api import read_inputs, run_meta, write_meta
+
+with script_main(snakemake.log[0]):
+    settings = MetaSettings.from_config(snakemake.params.settings)
+    studies = snakemake.input.studies[0] if snakemake.input.studies else None
+    effects, info = read_inputs(
+        snakemake.input.effects, studies, snakemake.input.unique
+    )
+    results = run_meta(effects, info, settings)
+    write_meta(results, Path(snakemake.output.summary).parent, settings)
