@@ -16,6 +16,11 @@ plus the hard cases: dat.bcg split into subgroups by allocation with long
 labels and a synthetic 60-study meta-analysis. metafor's plots are drawn by
 ``benchmarks/metafor_forest.R`` when ``Rscript`` with metafor is installed.
 
+Also, after ``evsynth run``, the example review's mental-health analysis: our
+``results/meta/forest_mental_health.png`` next to metafor's forest() of the same
+studies (REML with Knapp-Hartung, as the example's config), as
+``benchmarks/_work/forest/example_side_by_side_forest.png``.
+
 Usage: python benchmarks/compare_forest.py [--no-r]
 """
 
@@ -328,7 +333,7 @@ def sixty() -> list[dict]:
     return rows
 
 
-def run_r(rows: list[dict], name: str, ratio: bool, xlab: str) -> None:
+def run_r(rows: list[dict], name: str, ratio: bool, xlab: str, test: str = "z") -> None:
     rscript = shutil.which("Rscript")
     if rscript is None:
         print("  Rscript not found: metafor's plots skipped")
@@ -344,6 +349,7 @@ def run_r(rows: list[dict], name: str, ratio: bool, xlab: str) -> None:
             name,
             "exp" if ratio else "id",
             xlab,
+            test,
         ],
         capture_output=True,
         text=True,
@@ -382,6 +388,37 @@ def main(argv: list[str] | None = None) -> None:
     def out(name: str, kind: str) -> tuple[Path, Path]:
         stem = OUT / f"{name}_evsynth_{kind}"
         return stem.with_suffix(".png"), stem.with_suffix(".svg")
+
+    example = REPO / "results/meta/mental_health.json"
+    if example.exists() and not args.no_r:
+        import json
+
+        import pandas as pd
+
+        print("example review: mental health (results/meta)")
+        report = json.loads(example.read_text(encoding="utf-8"))
+        effects = pd.read_csv(REPO / "results/effects/effects.csv")
+        rows = []
+        for study in report["studies"]:
+            mine = effects[
+                (effects["study_id"] == study["study_id"])
+                & (effects["domain"] == "mental_health")
+            ]
+            rows.append(
+                {
+                    "label": study["study_id"],
+                    "yi": study["yi"],
+                    "vi": study["vi"],
+                    "n_t": int(mine["n_t"].max()),
+                    "n_c": int(mine["n_c"].max()),
+                }
+            )
+        run_r(rows, "example", False, "Hedges' g", test="knha")
+        shutil.copy(
+            REPO / "results/meta/forest_mental_health.png",
+            OUT / "example_evsynth_forest.png",
+        )
+        side_by_side("example", "forest")
 
     print("dat.bangertdrowns2004 (first 15 studies)")
     bd = bangertdrowns()

@@ -1,12 +1,13 @@
 # Draw metafor's forest() and funnel() for a table of effect sizes, as the
 # reference that benchmarks/compare_forest.py puts our plots next to.
 #
-# Usage: Rscript metafor_forest.R DATA.csv OUTDIR NAME [exp] [XLAB]
+# Usage: Rscript metafor_forest.R DATA.csv OUTDIR NAME [exp] [XLAB] [z|knha]
 #   DATA.csv  columns: label, yi, vi and n (or n_t and n_c); yi on the analysis
 #             scale (log ratios for ratio measures)
 #   OUTDIR    where NAME_metafor_forest.png and NAME_metafor_funnel.png go
 #   exp       "exp" to label the axis with exp(yi) (odds/risk ratios), else "id"
 #   XLAB      axis label, e.g. "Hedges' g" or "Risk Ratio"
+#   z|knha    inference of the model (default z, metafor's default)
 suppressMessages(library(metafor))
 args <- commandArgs(trailingOnly = TRUE)
 if (length(args) < 3) stop("usage: Rscript metafor_forest.R DATA.csv OUTDIR NAME [exp|id] [XLAB]")
@@ -16,7 +17,8 @@ xlab <- if (length(args) >= 5) args[5] else "Observed Outcome"
 dir.create(outdir, showWarnings = FALSE, recursive = TRUE)
 
 dat <- read.csv(csv, stringsAsFactors = FALSE, check.names = FALSE)
-res <- rma(yi, vi, data = dat, method = "REML", slab = dat$label)
+test <- if (length(args) >= 6) args[6] else "z"
+res <- rma(yi, vi, data = dat, method = "REML", test = test, slab = dat$label)
 pred <- predict(res)
 cat(sprintf("metafor %s: %s  k = %d  estimate = %.4f [%.4f, %.4f]  PI [%.4f, %.4f]  tau2 = %.4f  I2 = %.1f%%\n",
             packageVersion("metafor"), name, res$k, res$b[1], res$ci.lb, res$ci.ub,
