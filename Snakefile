@@ -17,13 +17,11 @@ include: "workflow/rules/records.smk"
 include: "workflow/rules/screening.smk"
 include: "workflow/rules/effects.smk"
 include: "workflow/rules/meta.smk"
+include: "workflow/rules/rob.smk"
+include: "workflow/rules/qualitative.smk"
 
 
 rule all:
     default_target: True
     input:
-        rules.import_records.output,
-        rules.deduplicate.output,
-        rules.screening.output,
-        rules.effects.output,
-        rules.meta.output,
+        final_targets,

@@ -95,3 +95,43 @@ def test_formats_lists_every_format(capsys):
         "zotero_csv",
     ):
         assert fmt in printed
+
+
+def test_cli_rob_and_qualitative_on_the_example(tmp_path):
+    from evsynth.cli import main
+    from tests.conftest import REPO
+
+    data = REPO / "data"
+    out = tmp_path / "rob"
+    assert (
+        main(
+            [
+                "rob",
+                str(data / "extraction/risk_of_bias.csv"),
+                "--out-dir",
+                str(out),
+                "--studies",
+                str(data / "studies.csv"),
+            ]
+        )
+        == 0
+    )
+    assert (out / "traffic_light_rob2.png").stat().st_size > 0
+    qual = tmp_path / "qual"
+    assert main(["qualitative", str(data), "--out-dir", str(qual)]) == 0
+    assert (qual / "cerqual_soqf.docx").stat().st_size > 0
+
+
+def test_cli_rob_bad_level_exits_2(tmp_path, capsys):
+    from evsynth.cli import main
+    from tests.conftest import REPO
+
+    text = (REPO / "data/extraction/risk_of_bias.csv").read_text(encoding="utf-8")
+    bad = tmp_path / "rob.csv"
+    lines = text.splitlines()
+    lines[1] = lines[1].replace("some_concerns", "medium", 1)
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["rob", str(bad), "--out-dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "rob.csv, line 2, row 1" in err
+    assert not (tmp_path / "out").exists()

@@ -169,3 +169,30 @@ def test_rows_on_another_measure_are_listed_not_dropped(example):
     placement = table[table["domain"] == "placement"]
     assert len(reasons) == (placement["measure"] != "SMD").sum()
     assert all(r.startswith("measure ") for r in reasons)
+
+
+def test_risk_of_bias_column_and_sensitivity_without_high_risk(example):
+    from evsynth.meta.figures import forest_data
+    from evsynth.meta.rma import rma
+
+    _folder, table, info, settings, _ = example
+    studies = table[(table["domain"] == "mental_health") & (table["measure"] == "SMD")]
+    ids = list(dict.fromkeys(studies["study_id"]))
+    rob = dict.fromkeys(ids, "low") | {ids[0]: "high", ids[1]: "high"}
+    results = run_meta(table, info, settings, rob)
+    mental = next(r for r in results if r.spec.name == "mental_health")
+    block = mental.report["sensitivity_without_high_rob"]
+    assert block["left_out"] == ids[:2]
+    kept = mental.studies[~mental.studies["study_id"].isin(ids[:2])]
+    direct = rma(
+        kept["yi"].to_numpy(float),
+        kept["vi"].to_numpy(float),
+        method=settings.method,
+        test=settings.test,
+    )
+    assert block["pooled"]["k"] == len(ids) - 2
+    assert block["pooled"]["estimate"] == pytest.approx(direct.estimate, rel=1e-12)
+    forest = forest_data(mental, settings)
+    assert forest.extra_columns[-1] == "RoB"
+    labels = {row.label: row.extra["RoB"] for row in forest.rows}
+    assert labels[ids[0]] == "High" and labels[ids[2]] == "Low"

@@ -397,11 +397,13 @@ def test_study_of_a_report_not_included_is_an_error(records_dir, review):
     excluded = next(
         r for r, s in result.screening.states.items() if s == "excluded_full_text"
     )
+    rows = len(pd.read_csv(review / "studies.csv"))
     with (review / "studies.csv").open("a", encoding="utf-8") as handle:
         handle.write(f"extra,{excluded},main,,,,,\n")
     with pytest.raises(InputError) as caught:
         run(records_dir, review)
-    assert "studies.csv, line 40, row 39, column 'record_id'" in str(caught.value)
+    where = f"studies.csv, line {rows + 2}, row {rows + 1}, column 'record_id'"
+    assert where in str(caught.value)
     assert "not included at full text" in str(caught.value)
 
 

@@ -183,6 +183,50 @@ def _cmd_meta(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rob(args: argparse.Namespace) -> int:
+    from evsynth.rob.api import write_rob
+    from evsynth.rob.model import read_rob
+    from evsynth.rob.weights import study_weights
+    from evsynth.studies import study_ids
+
+    frame = read_rob(args.table, study_ids(args.studies))
+    write_rob(frame, args.out_dir, weights=study_weights(args.effects))
+    log.info(
+        "risk of bias of %d studies written to %s",
+        frame["study_id"].nunique(),
+        args.out_dir,
+    )
+    return 0
+
+
+def _cmd_qualitative(args: argparse.Namespace) -> int:
+    from evsynth.qualitative.api import run_qualitative, write_qualitative
+    from evsynth.studies import study_ids
+
+    review = Path(args.review_dir)
+    section: dict = {
+        "findings": "qualitative/findings.csv",
+        "appraisal": "qualitative/appraisal.csv",
+        "cerqual": "qualitative/cerqual.csv",
+        "cerqual_coverage": "full",
+    }
+    studies = review / "studies.csv"
+    if args.config:
+        config = _load_config(args.config)
+        section = dict(config["qualitative"])
+        studies = review / config["screening"]["studies"]
+    result = run_qualitative(
+        review / section["findings"],
+        review / section["appraisal"],
+        review / section["cerqual"],
+        study_ids(studies),
+        coverage=section["cerqual_coverage"],
+    )
+    write_qualitative(result, args.out_dir)
+    log.info("qualitative synthesis written to %s", args.out_dir)
+    return 0
+
+
 def _cmd_prisma(args: argparse.Namespace) -> int:
     from evsynth.screening.prisma import flow_from_counts, read_template
     from evsynth.screening.prisma_plot import draw_prisma
@@ -434,6 +478,51 @@ def build_parser() -> argparse.ArgumentParser:
         help="add the three-level model and cluster-robust (CR1, CR2) inference",
     )
     p.set_defaults(func=_cmd_meta)
+
+    p = sub.add_parser(
+        "rob",
+        help="risk-of-bias tables, traffic-light and summary plots",
+        description=(
+            "Validate a risk-of-bias table (RoB 2 and ROBINS-I; columns in "
+            "config/README.md) and write per tool the table (CSV, XLSX), the "
+            "traffic-light plot and the summary plot (PNG, SVG), and overall.csv "
+            "(each study's overall judgement)."
+        ),
+    )
+    p.add_argument("table", metavar="RISK_OF_BIAS.csv", help="the judgements")
+    p.add_argument("--out-dir", required=True, metavar="DIR", help="output folder")
+    p.add_argument(
+        "--studies",
+        metavar="CSV",
+        help="studies.csv: check that every study is included",
+    )
+    p.add_argument(
+        "--effects",
+        metavar="CSV",
+        help="effects.csv: weight the summary plot by each study's participants",
+    )
+    p.set_defaults(func=_cmd_rob)
+
+    p = sub.add_parser(
+        "qualitative",
+        help="theme matrices, barrier and facilitator tables, CERQual and CASP",
+        description=(
+            "Read REVIEW_DIR/qualitative/findings.csv, appraisal.csv and cerqual.csv "
+            "(or the paths in --config) and write to --out-dir the theme x study and "
+            "theme x perspective matrices, barrier and facilitator tables, heat maps, "
+            "the CERQual Summary of Qualitative Findings and evidence profile and the "
+            "CASP table, as CSV and XLSX, with DOCX for the report tables."
+        ),
+    )
+    p.add_argument("review_dir", metavar="REVIEW_DIR", help="the review's folder")
+    p.add_argument("--out-dir", required=True, metavar="DIR", help="output folder")
+    p.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="config with the qualitative paths",
+    )
+    p.set_defaults(func=_cmd_qualitative)
 
     p = sub.add_parser(
         "prisma",

@@ -68,3 +68,34 @@ def meta_outputs():
                 f"results/meta/{plot}_{name}.svg",
             ]
     return files
+
+
+def optional_rob_file(wildcards):
+    """The risk-of-bias table, if the review has one (else no input)."""
+    path = Path(review_path(config["rob"]["file"]))
+    return [str(path)] if path.is_file() else []
+
+
+def final_targets(wildcards):
+    """What `snakemake` builds: every stage whose inputs the review has.
+
+    Records and screening always run; effect sizes and meta-analyses when the
+    review has an extraction table, risk of bias and the qualitative synthesis
+    when it has their files. A new review can run before it has them all.
+    """
+    targets = [
+        *rules.import_records.output,
+        *rules.deduplicate.output,
+        *rules.screening.output,
+    ]
+    if Path(review_path(config["effects"]["file"])).is_file():
+        targets += [*rules.effects.output, *rules.meta.output]
+    if Path(review_path(config["rob"]["file"])).is_file():
+        targets += [*rules.risk_of_bias.output]
+    qualitative = config["qualitative"]
+    if all(
+        Path(review_path(qualitative[key])).is_file()
+        for key in ("findings", "appraisal", "cerqual")
+    ):
+        targets += [*rules.qualitative.output]
+    return targets

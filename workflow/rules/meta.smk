@@ -6,6 +6,7 @@ rule meta:
         effects=rules.effects.output.effects,
         studies=optional_review_file("studies"),
         unique=rules.deduplicate.output.unique,
+        rob=optional_rob_file,
     output:
         summary=report(
             "results/meta/summary.csv",

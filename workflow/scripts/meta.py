@@ -4,7 +4,7 @@ from pathlib import Path
 
 from evsynth.cli import script_main
 from evsynth.meta.analyses import MetaSettings
-from evsynth.meta.api import read_inputs, run_meta, write_meta
+from evsynth.meta.api import read_inputs, read_rob_overall, run_meta, write_meta
 
 with script_main(snakemake.log[0]):
     settings = MetaSettings.from_config(snakemake.params.settings)
@@ -12,5 +12,6 @@ with script_main(snakemake.log[0]):
     effects, info = read_inputs(
         snakemake.input.effects, studies, snakemake.input.unique
     )
-    results = run_meta(effects, info, settings)
+    rob_file = snakemake.input.rob[0] if snakemake.input.rob else None
+    results = run_meta(effects, info, settings, read_rob_overall(rob_file, info))
     write_meta(results, Path(snakemake.output.summary).parent, settings)

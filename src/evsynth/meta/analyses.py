@@ -207,6 +207,7 @@ def run_analysis(
     studies: pd.DataFrame | None,
     spec: AnalysisSpec,
     settings: MetaSettings,
+    rob: Mapping[str, str] | None = None,
 ) -> AnalysisResult | None:
     """Run one configured analysis.
 
@@ -240,6 +241,8 @@ def run_analysis(
         per_study = per_study.merge(
             info, on="study_id", how="left", suffixes=("", "_study")
         )
+    if rob:
+        per_study["rob"] = [rob.get(str(sid), "") for sid in per_study["study_id"]]
     yi, vi = per_study["yi"].to_numpy(float), per_study["vi"].to_numpy(float)
     test = settings.test if k > 1 else "z"
     fit = rma(yi, vi, method=settings.method, test=test, level=settings.level)
@@ -284,6 +287,10 @@ def run_analysis(
             report["cumulative"] = sensitivity.cumulative(
                 yi, vi, years, method=settings.method, order_by="year", labels=labels
             )
+    if rob:
+        report["sensitivity_without_high_rob"] = _without_high_risk(
+            per_study, settings, test
+        )
     if k >= settings.bias_min_k:
         report["bias"] = _bias(yi, vi, settings)
     else:
@@ -331,6 +338,34 @@ def run_analysis(
     return AnalysisResult(
         spec, per_study, rows, _clean(report), fit, prediction, left_out
     )
+
+
+def _without_high_risk(
+    per_study: pd.DataFrame, settings: MetaSettings, test: str
+) -> dict[str, Any]:
+    """Fit the pooled model again without the studies at high risk of bias."""
+    high = [
+        str(s)
+        for s, r in zip(per_study["study_id"], per_study["rob"], strict=True)
+        if r == "high"
+    ]
+    unrated = [
+        str(s)
+        for s, r in zip(per_study["study_id"], per_study["rob"], strict=True)
+        if not r
+    ]
+    keep = per_study[per_study["rob"] != "high"]
+    out: dict[str, Any] = {"left_out": high, "not_assessed": unrated}
+    if not high:
+        out["note"] = "no study at high risk of bias: same as the main model"
+        return out
+    if len(keep) < max(settings.min_k, 2):
+        out["note"] = f"{len(keep)} studies left, fewer than needed"
+        return out
+    yk, vk = keep["yi"].to_numpy(float), keep["vi"].to_numpy(float)
+    fit = rma(yk, vk, method=settings.method, test=test, level=settings.level)
+    out["pooled"] = summary_dict(fit, predict(fit, pi=settings.prediction))
+    return out
 
 
 def _years(per_study: pd.DataFrame) -> list[float] | None:

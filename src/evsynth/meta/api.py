@@ -57,13 +57,28 @@ def read_inputs(
     return table, info
 
 
+def read_rob_overall(
+    path: str | Path | None, studies: pd.DataFrame | None
+) -> dict[str, str]:
+    """Each study's overall risk of bias (low, moderate, high, unclear), if assessed."""
+    if path is None or not Path(path).is_file():
+        return {}
+    from evsynth.rob.model import overall_by_study, read_rob
+
+    known = set(studies["study_id"]) if studies is not None else None
+    return overall_by_study(read_rob(path, known))
+
+
 def run_meta(
-    effects: pd.DataFrame, studies: pd.DataFrame | None, settings: MetaSettings
+    effects: pd.DataFrame,
+    studies: pd.DataFrame | None,
+    settings: MetaSettings,
+    rob: dict[str, str] | None = None,
 ) -> list[AnalysisResult]:
-    """Run every configured analysis."""
+    """Run every configured analysis (with risk of bias, if assessed)."""
     results = []
     for spec in settings.analyses:
-        result = run_analysis(effects, studies, spec, settings)
+        result = run_analysis(effects, studies, spec, settings, rob)
         if result is not None:
             note = result.report.get("skipped")
             if note:

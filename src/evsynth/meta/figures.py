@@ -29,6 +29,12 @@ _RC = {
     "text.usetex": False,
     "axes.unicode_minus": True,
 }
+_ROB_LABELS = {
+    "low": "Low",
+    "moderate": "Some concerns",
+    "high": "High",
+    "unclear": "Unclear",
+}
 _Z = {90.0: 1.6448536269514722, 95.0: 1.959963984540054, 99.0: 2.5758293035489004}
 
 
@@ -73,6 +79,8 @@ def forest_data(result: AnalysisResult, settings: MetaSettings) -> ForestData | 
     rows = []
     studies = result.studies.reset_index(drop=True)
     extra_columns = ["Year"] if "year" in studies.columns else []
+    if "rob" in studies.columns:
+        extra_columns.append("RoB")
     for index, study in studies.iterrows():
         yi, se = float(study["yi"]), math.sqrt(float(study["vi"]))
         group = None
@@ -80,9 +88,11 @@ def forest_data(result: AnalysisResult, settings: MetaSettings) -> ForestData | 
             value = study.get(subgroup_column)
             group = "(not given)" if value is None or value == "" else str(value)
         extra = {}
-        if extra_columns:
+        if "Year" in extra_columns:
             year = study.get("year")
             extra["Year"] = "" if _number(year) is None else str(year)
+        if "RoB" in extra_columns:
+            extra["RoB"] = _ROB_LABELS.get(str(study.get("rob") or ""), "–")
         rows.append(
             ForestRow(
                 label=str(study["study_id"]),

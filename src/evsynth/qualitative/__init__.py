@@ -1,0 +1,1 @@
+"""Qualitative evidence synthesis: theme matrices, barriers and facilitators, CERQual, CASP."""
