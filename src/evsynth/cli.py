@@ -190,7 +190,7 @@ def _cmd_rob(args: argparse.Namespace) -> int:
     from evsynth.studies import study_ids
 
     frame = read_rob(args.table, study_ids(args.studies))
-    write_rob(frame, args.out_dir, weights=study_weights(args.effects))
+    write_rob(frame, args.out_dir, weights=study_weights(args.studies))
     log.info(
         "risk of bias of %d studies written to %s",
         frame["study_id"].nunique(),
@@ -494,12 +494,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--studies",
         metavar="CSV",
-        help="studies.csv: check that every study is included",
-    )
-    p.add_argument(
-        "--effects",
-        metavar="CSV",
-        help="effects.csv: weight the summary plot by each study's participants",
+        help="studies.csv: check that every study is included, and weight the "
+        "summary plot by each study's participants (n_total)",
     )
     p.set_defaults(func=_cmd_rob)
 

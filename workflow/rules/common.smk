@@ -23,6 +23,48 @@ def search_exports():
     return sorted(str(p) for p in folder.rglob("*") if p.is_file())
 
 
+def manifest_rows():
+    """The manifest's file and format columns, read leniently when the workflow is parsed.
+
+    Each listed export is parsed in a job of its own (so a new export is the only
+    file read again); the import job validates the manifest properly and reports
+    any problem with its row and column.
+    """
+    import csv
+
+    path = Path(review_path(config["records"]["manifest"]))
+    folder = Path(review_path(config["records"]["searches_dir"]))
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return {}
+    out = {}
+    for row in rows:
+        name = (row.get("file") or "").strip()
+        if name and (folder / name).is_file() and name not in out:
+            out[name] = (row.get("format") or "").strip() or None
+    return out
+
+
+MANIFEST_ROWS = manifest_rows()
+
+
+def parsed_exports():
+    """The parsed form of every listed export (one import_search job each)."""
+    return [f"results/records/parsed/{name}.pkl" for name in MANIFEST_ROWS]
+
+
+def export_path(wildcards):
+    """The export file of one import_search job."""
+    return review_path(config["records"]["searches_dir"], wildcards.file)
+
+
+def export_format(wildcards):
+    """The manifest's format for one export (None: detect it)."""
+    return MANIFEST_ROWS.get(wildcards.file)
+
+
 def searches_dir(wildcards):
     """The folder of the review's search exports."""
     return review_path(config["records"]["searches_dir"])
@@ -56,18 +98,66 @@ def screening_sheets(suffix):
     ]
 
 
-def meta_outputs():
-    """Each configured analysis's JSON and its forest and funnel plots."""
-    files = []
+def analysis_spec(name):
+    """The configured analysis of this name."""
     for analysis in config["meta"]["analyses"]:
-        name = analysis["name"]
-        files.append(f"results/meta/{name}.json")
-        for plot in ("forest", "funnel"):
-            files += [
-                f"results/meta/{plot}_{name}.png",
-                f"results/meta/{plot}_{name}.svg",
-            ]
-    return files
+        if analysis["name"] == name:
+            return analysis
+    raise ValueError(f"no analysis {name!r} in config meta.analyses")
+
+
+def analysis_domains(wildcards):
+    """The outcome domains one analysis pools."""
+    analysis = analysis_spec(wildcards.analysis)
+    return list(analysis.get("domains") or [analysis["name"]])
+
+
+def analysis_rows_hash(wildcards):
+    """A hash of the extraction rows of one analysis's domains.
+
+    The extraction table is an `ancient` input of the per-analysis jobs, so a
+    change elsewhere in the table does not rerun them; this parameter does,
+    when one of their own rows changes.
+    """
+    import csv
+    import hashlib
+
+    path = Path(review_path(config["effects"]["file"]))
+    domains = set(analysis_domains(wildcards))
+    digest = hashlib.sha256()
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, [])
+            digest.update("\x1f".join(header).encode())
+            column = header.index("domain") if "domain" in header else None
+            for row in reader:
+                if column is None or (len(row) > column and row[column] in domains):
+                    digest.update(("\x1e" + "\x1f".join(row)).encode())
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
+def meta_reports():
+    """Each configured analysis's JSON report."""
+    return [f"results/meta/{a['name']}.json" for a in config["meta"]["analyses"]]
+
+
+def rob_outputs():
+    """The risk-of-bias stage's tables and plots."""
+    names = [
+        f"{tool}_table.{ext}"
+        for tool in ("rob2", "robins_i")
+        for ext in ("csv", "xlsx")
+    ]
+    names += [
+        f"{kind}_{tool}.{ext}"
+        for tool in ("rob2", "robins_i")
+        for kind in ("traffic_light", "summary")
+        for ext in ("png", "svg")
+    ]
+    return [f"results/rob/{name}" for name in names]
 
 
 def optional_rob_file(wildcards):
@@ -90,6 +180,16 @@ def final_targets(wildcards):
     ]
     if Path(review_path(config["effects"]["file"])).is_file():
         targets += [*rules.effects.output, *rules.meta.output]
+        for analysis in config["meta"]["analyses"]:
+            name = analysis["name"]
+            targets += [
+                f"results/meta/{name}.json",
+                *(
+                    f"results/meta/{plot}_{name}.{ext}"
+                    for plot in ("forest", "funnel")
+                    for ext in ("png", "svg")
+                ),
+            ]
     if Path(review_path(config["rob"]["file"])).is_file():
         targets += [*rules.risk_of_bias.output]
     qualitative = config["qualitative"]

@@ -1,27 +1,69 @@
-# Meta-analysis stage: the configured analyses, their tables and plots.
+# Meta-analysis stage: one job per configured analysis, then the summary table.
+# Each analysis computes its own effect sizes from the extraction rows of its
+# domains, so correcting a row reruns only the analyses that use it.
 
 
-rule meta:
+rule effects_for_analysis:
     input:
-        effects=rules.effects.output.effects,
+        table=ancient(review_path(config["effects"]["file"])),
+    output:
+        "results/meta/inputs/{analysis}.csv",
+    log:
+        "results/logs/effects_{analysis}.log",
+    conda:
+        "../../environment.yml"
+    params:
+        settings=config["effects"],
+        domains=analysis_domains,
+        rows=analysis_rows_hash,
+        version=EVSYNTH_VERSION,
+    message:
+        "Effect sizes for the analysis {wildcards.analysis}"
+    script:
+        "../scripts/effects_for_analysis.py"
+
+
+rule meta_analysis:
+    input:
+        effects="results/meta/inputs/{analysis}.csv",
         studies=optional_review_file("studies"),
-        unique=rules.deduplicate.output.unique,
         rob=optional_rob_file,
     output:
-        summary=report(
-            "results/meta/summary.csv",
-            caption="../report/meta_summary.rst",
-            category="Meta-analysis",
+        report="results/meta/{analysis}.json",
+        plots=expand(
+            "results/meta/{plot}_{{analysis}}.{ext}",
+            plot=("forest", "funnel"),
+            ext=("png", "svg"),
         ),
-        files=meta_outputs(),
     log:
-        "results/logs/meta.log",
+        "results/logs/meta_{analysis}.log",
     conda:
         "../../environment.yml"
     params:
         settings=config["meta"],
         version=EVSYNTH_VERSION,
     message:
-        "Meta-analyses: {params.settings[method]} with {params.settings[test]}"
+        "Meta-analysis {wildcards.analysis}"
+    script:
+        "../scripts/meta_analysis.py"
+
+
+rule meta:
+    input:
+        reports=meta_reports(),
+    output:
+        summary=report(
+            "results/meta/summary.csv",
+            caption="../report/meta_summary.rst",
+            category="Meta-analysis",
+        ),
+    log:
+        "results/logs/meta.log",
+    conda:
+        "../../environment.yml"
+    params:
+        version=EVSYNTH_VERSION,
+    message:
+        "Summary of the meta-analyses"
     script:
         "../scripts/meta.py"

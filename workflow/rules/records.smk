@@ -1,10 +1,29 @@
 # Records stage: import every search export listed in the manifest.
 
 
+rule import_search:
+    input:
+        export=export_path,
+    output:
+        "results/records/parsed/{file}.pkl",
+    log:
+        "results/logs/import/{file}.log",
+    conda:
+        "../../environment.yml"
+    params:
+        format=export_format,
+        version=EVSYNTH_VERSION,
+    message:
+        "Parsing {input.export}"
+    script:
+        "../scripts/import_search.py"
+
+
 rule import_records:
     input:
         manifest=review_path(config["records"]["manifest"]),
         exports=search_exports(),
+        parsed=parsed_exports(),
     output:
         records=report(
             "results/records/records.csv",

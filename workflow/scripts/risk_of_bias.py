@@ -14,5 +14,5 @@ with script_main(snakemake.log[0]):
     write_rob(
         frame,
         Path(snakemake.output.overall).parent,
-        weights=study_weights(snakemake.input.effects),
+        weights=study_weights(studies),
     )

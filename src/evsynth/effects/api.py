@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from evsynth.effects.compute import (
@@ -74,3 +75,21 @@ def write_effects(
             excluded: lambda p: frame_to_csv(result.excluded, p),
         }
     )
+
+
+def write_analysis_effects(
+    path: str | Path,
+    settings: EffectSettings,
+    domains: Sequence[str],
+    out: str | Path,
+) -> None:
+    """Compute and write the effect sizes of the rows of some outcome domains.
+
+    The workflow runs this once per configured analysis, so that correcting a
+    row reruns only the analyses of its domain. ``source_row`` still gives the
+    row's position in the whole extraction table.
+    """
+    table = read_effects(path)
+    subset = table[table["domain"].isin(list(domains))]
+    result = compute_effects(subset, settings, source=path)
+    write_files({Path(out): lambda p: frame_to_csv(result.effects, p)})

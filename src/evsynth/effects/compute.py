@@ -596,8 +596,10 @@ def compute_effects(
         For invalid or incomplete statistics, naming the file, row and column.
     """
     rows, excluded = [], []
-    for index, row in enumerate(table.to_dict(orient="records")):
-        number = index + 1
+    # the table's index is the row's position in the file (kept when a caller
+    # passes a subset of the rows), so messages and source_row name the file's row
+    for index, row in zip(table.index, table.to_dict(orient="records"), strict=True):
+        number = int(index) + 1
         ids = {c: row.get(c) for c in ID_COLUMNS}
         ids["comparison"] = ids["comparison"] or "main"
         try:

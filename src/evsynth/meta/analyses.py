@@ -226,6 +226,7 @@ def run_analysis(
         "measure": spec.measure,
         "k": k,
         "n_rows": len(rows),
+        "study_ids": [str(x) for x in per_study.get("study_id", [])],
         "left_out": left_out,
     }
     if k < settings.min_k:
@@ -444,24 +445,21 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def summary_table(results: Sequence[AnalysisResult]) -> pd.DataFrame:
-    """One row per analysis (``results/meta/summary.csv``)."""
+def summary_table(reports: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per analysis (``results/meta/summary.csv``), from the analyses' reports."""
     rows = []
-    for result in results:
-        report = result.report
-        pooled = report.get("pooled", {})
-        model = report.get("model", {})
+    for report in reports:
+        pooled = report.get("pooled") or {}
+        model = report.get("model") or {}
         rows.append(
             {
-                "analysis": result.spec.name,
-                "label": result.spec.label,
-                "domains": "; ".join(result.spec.domains),
-                "measure": result.spec.measure,
+                "analysis": report["analysis"],
+                "label": report.get("label", ""),
+                "domains": "; ".join(report.get("domains", [])),
+                "measure": report.get("measure", ""),
                 "k": report["k"],
                 "n_rows": report["n_rows"],
-                "studies": "; ".join(result.studies["study_id"])
-                if len(result.studies)
-                else "",
+                "studies": "; ".join(report.get("study_ids", [])),
                 "estimate": pooled.get("estimate"),
                 "se": pooled.get("se"),
                 "ci_lb": pooled.get("ci_lb"),

@@ -25,14 +25,12 @@ EFFECT_COLUMNS = ["study_id", "outcome", "domain", "timepoint", "measure", "yi",
 
 
 def read_inputs(
-    effects: str | Path,
-    studies: str | Path | None = None,
-    unique: str | Path | None = None,
+    effects: str | Path, studies: str | Path | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Read effects.csv and, if given, studies.csv with each study's year.
+    """Read effects.csv and, if given, the main rows of studies.csv.
 
-    The year of a study is the year of its main report (from the records'
-    unique.csv), for cumulative meta-analysis.
+    The study characteristics (design, year, ...) come from each study's main
+    report row; ``year`` orders the cumulative meta-analysis.
     """
     table = pd.read_csv(effects, keep_default_na=True)
     missing = [c for c in EFFECT_COLUMNS if c not in table.columns]
@@ -46,14 +44,8 @@ def read_inputs(
     info = None
     if studies is not None and Path(studies).is_file():
         info = pd.read_csv(studies, dtype=str, keep_default_na=False)
-        if unique is not None and Path(unique).is_file():
-            records = pd.read_csv(
-                unique, dtype=str, keep_default_na=False, usecols=["record_id", "year"]
-            )
-            mains = info[info["role"] == "main"][["study_id", "record_id"]]
-            years = mains.merge(records, on="record_id", how="left")
-            info = info.merge(years[["study_id", "year"]], on="study_id", how="left")
-        info = info[info["role"] == "main"] if "role" in info.columns else info
+        if "role" in info.columns:
+            info = info[info["role"] == "main"]
     return table, info
 
 
@@ -107,7 +99,9 @@ def write_meta(
     """
     out = Path(out_dir)
     writers: dict[Path, Callable[[Path], None]] = {
-        out / "summary.csv": lambda p: frame_to_csv(summary_table(results), p)
+        out / "summary.csv": lambda p: frame_to_csv(
+            summary_table([r.report for r in results]), p
+        )
     }
     for result in results:
         name = result.spec.name
@@ -126,3 +120,51 @@ def write_meta(
             )
     write_files(writers)
     return list(writers)
+
+
+def run_one(
+    effects: str | Path,
+    studies: str | Path | None,
+    rob: str | Path | None,
+    settings: MetaSettings,
+    name: str,
+) -> AnalysisResult:
+    """Run the configured analysis ``name`` (one workflow job per analysis)."""
+    spec = next((a for a in settings.analyses if a.name == name), None)
+    if spec is None:
+        raise InputError(f"no analysis {name!r}", file="config", column="meta/analyses")
+    table, info = read_inputs(effects, studies)
+    result = run_analysis(table, info, spec, settings, read_rob_overall(rob, info))
+    assert result is not None
+    if result.report.get("skipped"):
+        log.warning("analysis %s skipped: %s", name, result.report["skipped"])
+    return result
+
+
+def write_analysis(
+    result: AnalysisResult, out_dir: str | Path, settings: MetaSettings
+) -> list[Path]:
+    """Write one analysis's JSON and its forest and funnel plots, all or none."""
+    out = Path(out_dir)
+    name = result.spec.name
+    text = json.dumps(result.report, indent=2, ensure_ascii=False)
+    writers: dict[Path, Callable[[Path], None]] = {
+        out / f"{name}.json": lambda p: p.write_text(text + "\n", encoding="utf-8")
+    }
+    forest = forest_data(result, settings)
+    funnel = funnel_data(result)
+    for fmt in ("png", "svg"):
+        writers[out / f"forest_{name}.{fmt}"] = lambda p, fmt=fmt: save_figure(
+            "forest", forest, p, fmt
+        )
+        writers[out / f"funnel_{name}.{fmt}"] = lambda p, fmt=fmt: save_figure(
+            "funnel", funnel, p, fmt
+        )
+    write_files(writers)
+    return list(writers)
+
+
+def write_summary(reports: list[str | Path], out: str | Path) -> None:
+    """Write summary.csv from the analyses' JSON reports."""
+    loaded = [json.loads(Path(p).read_text(encoding="utf-8")) for p in reports]
+    write_files({Path(out): lambda p: frame_to_csv(summary_table(loaded), p)})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import pickle
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from evsynth.errors import InputError
-from evsynth.io import write_tables
+from evsynth.io import atomic_path, write_tables
 from evsynth.records import (
     bibtex,
     endnote,
@@ -392,11 +393,43 @@ def read_manifest(manifest: str | Path, searches_dir: str | Path) -> pd.DataFram
     return table.reset_index(drop=True)
 
 
+def parse_export(path: str | Path, fmt: str | None, name: str, out: str | Path) -> None:
+    """Parse one export and store the result for :func:`import_searches` (one job per file).
+
+    The workflow parses each export in a job of its own, so adding a search
+    re-reads that file only; the records get their ids when all files are
+    merged, as ids depend on the order of the searches.
+
+    Parameters
+    ----------
+    path : str or Path
+        The export.
+    fmt : str or None
+        Its format, or None to detect it.
+    name : str
+        Its name in the manifest (``source_file``).
+    out : str or Path
+        Where to store the parsed records (a pickle, internal to evsynth).
+    """
+    item = import_file(path, fmt, name)
+    with atomic_path(out) as tmp, tmp.open("wb") as handle:
+        pickle.dump(item, handle, protocol=5)
+
+
+def _load_parsed(path: str | Path) -> FileImport:
+    with Path(path).open("rb") as handle:
+        item = pickle.load(handle)  # our own intermediate file, never user input
+    if not isinstance(item, FileImport):  # pragma: no cover - defensive
+        raise InputError("not a parsed export", file=path)
+    return item
+
+
 def import_searches(
     manifest: str | Path,
     searches_dir: str | Path,
     *,
     count_mismatch: str = "warn",
+    parsed: dict[str, str | Path] | None = None,
 ) -> ImportResult:
     """Import every export a review's manifest lists.
 
@@ -409,6 +442,9 @@ def import_searches(
     count_mismatch : {"warn", "error"}
         What to do when a file holds a different number of records than the
         database reported (``n_reported``): flag and warn, or stop.
+    parsed : dict, optional
+        Exports already parsed by :func:`parse_export`, by manifest name; the
+        others are read here.
 
     Returns
     -------
@@ -416,11 +452,15 @@ def import_searches(
         Records, per-file summary and issues.
     """
     table = read_manifest(manifest, searches_dir)
+    ready = dict(parsed or {})
     imports: list[FileImport] = []
     rows = table.to_dict(orient="records")
     for row in tqdm(rows, desc="import", unit="file", disable=None, leave=False):
         name = str(row["file"])
-        item = import_file(Path(searches_dir) / name, row.get("format"), name)
+        if name in ready:
+            item = _load_parsed(ready[name])
+        else:
+            item = import_file(Path(searches_dir) / name, row.get("format"), name)
         item.meta = row
         reported = int(row["n_reported"])
         parsed = len(item.result.records)

@@ -7,20 +7,22 @@ from pathlib import Path
 import pandas as pd
 
 
-def study_weights(effects: str | Path | None) -> dict[str, float] | None:
-    """Return each study's participants (largest n_t + n_c of its effect rows).
+def study_weights(studies: str | Path | None) -> dict[str, float] | None:
+    """Return each study's participants (``n_total`` of its main row in studies.csv).
 
-    robvis weights its summary plot by the studies' weights in the analysis;
-    across several analyses the number of participants is the common measure
-    of how much a study contributes. None when there is no effects table.
+    robvis weights its summary plot by how much each study contributes; across
+    several analyses the number of participants is the common measure. None
+    when studies.csv is missing or gives no ``n_total``.
     """
-    if effects is None or not Path(effects).is_file():
+    if studies is None or not Path(studies).is_file():
         return None
-    table = pd.read_csv(effects)
-    if not {"study_id", "n_t", "n_c"} <= set(table.columns):
+    table = pd.read_csv(studies, dtype=str, keep_default_na=False)
+    if not {"study_id", "n_total"} <= set(table.columns):
         return None
-    total = pd.to_numeric(table["n_t"], errors="coerce") + pd.to_numeric(
-        table["n_c"], errors="coerce"
-    )
-    sizes = total.groupby(table["study_id"]).max().dropna()
-    return {str(k): float(v) for k, v in sizes.items() if v > 0}
+    sizes = pd.to_numeric(table["n_total"], errors="coerce")
+    weights = {
+        str(sid): float(n)
+        for sid, n in zip(table["study_id"], sizes, strict=True)
+        if pd.notna(n) and n > 0
+    }
+    return weights or None

@@ -1,0 +1,1 @@
+"""Living-review history: per-round snapshots of key results and change reports."""

@@ -1,0 +1,1436 @@
+"""What changed between two rounds of a living review, and its PRISMA flow per round.
+
+:func:`compare_rounds` reads two snapshots (:mod:`evsynth.history.snapshot`)
+and lists the records added (new unique records or duplicates of records the
+review already had), the screening outcomes of the new records and the earlier
+records whose final decision changed, the effect sizes added, removed or
+changed, and every pooled estimate before and after. :func:`write_changes`
+writes these as CSV tables, a JSON summary, a Markdown page and a plot of the
+old and new pooled estimates (the "diff" outputs suggested for living reviews:
+included records and estimates, previous against current).
+
+:func:`living_prisma` puts the PRISMA 2020 counts of every round side by side,
+one column per round as livingPRISMAflow does (Haddaway 2021); the pipeline's
+counts are cumulative, so each round's column holds the difference from the
+round before. :func:`write_living_prisma` also draws the flow diagram of the
+latest update with the template for updated reviews: the studies included up
+to the previous round in the "previous studies" column and only what is new
+in the main columns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from evsynth.history.snapshot import (
+    EFFECT_KEY,
+    HistoryError,
+    Snapshot,
+    list_rounds,
+    read_snapshot,
+    snapshot_dir,
+)
+from evsynth.io import frame_to_csv, write_files
+from evsynth.plots.forest import (
+    AXIS_LINEWIDTH,
+    BODY_SIZE,
+    CI_LINEWIDTH,
+    INK,
+    MEASURE_DPI,
+    NOTE_SIZE,
+    NULL_COLOUR,
+    NULL_LINEWIDTH,
+    RULE_COLOUR,
+    RULE_LINEWIDTH,
+    TICK_LENGTH,
+    TICK_PAD,
+    TITLE_SIZE,
+    _fmt,
+    _font,
+    _linear_ticks,
+    _style,
+    _Type,
+)
+from evsynth.screening import prisma_plot
+from evsynth.screening.decide import STATES
+from evsynth.screening.prisma import (
+    TEMPLATE,
+    TEMPLATE_COLUMNS,
+    flow_from_counts,
+    progress_notes,
+    read_template,
+)
+from evsynth.screening.prisma_plot import PrismaFlow, prisma_figure
+
+__all__ = [
+    "Changes",
+    "compare_rounds",
+    "estimates_figure",
+    "living_prisma",
+    "update_flow",
+    "write_changes",
+    "write_living_prisma",
+]
+
+#: Relative difference above which an effect size or estimate has changed.
+RELATIVE_TOLERANCE = 1e-12
+#: Final states counted as excluded.
+EXCLUDED_STATES = ("excluded_title_abstract", "excluded_full_text")
+
+ADDED_COLUMNS = [
+    "record_id",
+    "update",
+    "cluster_id",
+    "kind",
+    "duplicate_of_earlier",
+    "earlier_records",
+]
+REMOVED_COLUMNS = ["record_id", "update", "cluster_id"]
+NEW_DECISION_COLUMNS = ["record_id", "new_state", "reason"]
+CHANGED_DECISION_COLUMNS = [
+    "record_id",
+    "old_state",
+    "new_state",
+    "old_reason",
+    "new_reason",
+]
+DECISIONS_CSV_COLUMNS = ["kind", *CHANGED_DECISION_COLUMNS]
+EFFECT_ROW_COLUMNS = [
+    *EFFECT_KEY,
+    "measure",
+    "yi",
+    "vi",
+    "ci_lb",
+    "ci_ub",
+    "input_set",
+    "method",
+]
+EFFECT_CHANGE_COLUMNS = [
+    *EFFECT_KEY,
+    "measure",
+    "yi_old",
+    "yi_new",
+    "yi_diff",
+    "vi_old",
+    "vi_new",
+    "vi_diff",
+]
+EFFECTS_CSV_COLUMNS = ["kind", *EFFECT_CHANGE_COLUMNS]
+#: Pooled statistics compared between rounds.
+POOLED_STATS = ("k", "estimate", "ci_lb", "ci_ub", "tau2", "I2")
+POOLED_CHANGE_COLUMNS = [
+    "analysis",
+    "status",
+    "k_old",
+    "k_new",
+    "estimate_old",
+    "estimate_new",
+    "estimate_diff",
+    "ci_lb_old",
+    "ci_lb_new",
+    "ci_ub_old",
+    "ci_ub_new",
+    "tau2_old",
+    "tau2_new",
+    "I2_old",
+    "I2_new",
+]
+#: Files written by :func:`write_changes`, in order.
+CHANGE_FILES = (
+    "records_added.csv",
+    "decisions_changed.csv",
+    "effects_changed.csv",
+    "pooled_changes.csv",
+    "summary.json",
+    "changes.md",
+    "estimates.png",
+    "estimates.svg",
+)
+#: Rows shown per table on the Markdown page (the CSVs hold every row).
+MD_MAX_ROWS = 50
+
+
+# --- numbers ----------------------------------------------------------------------
+
+
+def _num(text: object) -> float:
+    """Read a snapshot cell as a float; NaN when empty or not a number."""
+    if text is None:
+        return math.nan
+    if isinstance(text, int | float):
+        return float(text)
+    value = str(text).strip()
+    if not value:
+        return math.nan
+    try:
+        return float(value)
+    except ValueError:
+        return math.nan
+
+
+def _int_or_none(text: object) -> int | None:
+    value = _num(text)
+    return int(value) if math.isfinite(value) and value.is_integer() else None
+
+
+def _differs(a: float, b: float) -> bool:
+    """Tell whether two numbers differ by more than the relative tolerance."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) != math.isnan(b)
+    if a == b:
+        return False
+    return abs(a - b) > RELATIVE_TOLERANCE * max(abs(a), abs(b))
+
+
+def _frame(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    *,
+    ints: Iterable[str] = (),
+    floats: Iterable[str] = (),
+    bools: Iterable[str] = (),
+) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(list(rows), columns=list(columns))
+    frame = frame.astype(object) if len(frame) else frame
+    types: dict[str, Any] = dict.fromkeys(ints, "Int64")
+    types.update(dict.fromkeys(floats, "float64"))
+    types.update(dict.fromkeys(bools, "bool"))
+    for column in columns:
+        if column not in types:
+            types[column] = object
+    return frame.astype(types).reset_index(drop=True)
+
+
+# --- comparison ---------------------------------------------------------------
+
+
+@dataclass
+class Changes:
+    """What changed from one round of a living review to a later one.
+
+    Parameters
+    ----------
+    old, new : int
+        The rounds compared.
+    records_added : pandas.DataFrame
+        Records of ``new`` that ``old`` did not have: record_id, update,
+        cluster_id, kind (``new_unique``: the unique record of a new cluster;
+        ``duplicate_of_earlier``: its cluster holds a record ``old`` already
+        had; ``duplicate_within_round``: a duplicate of another added record),
+        duplicate_of_earlier (bool) and earlier_records (the ``old`` records
+        of its cluster, ``; ``-separated).
+    records_removed : pandas.DataFrame
+        Records of ``old`` missing from ``new`` (record_id, update, cluster_id);
+        normally empty.
+    included_new, excluded_new, other_new : pandas.DataFrame
+        Records screened for the first time in ``new`` (no final state in
+        ``old``), by final state: included; excluded at title/abstract or
+        full text; anything else (still in progress, not retrieved). Columns
+        record_id, new_state, reason.
+    decision_changed : pandas.DataFrame
+        Records whose final state differs between the rounds: record_id,
+        old_state, new_state, old_reason, new_reason (a state is empty when
+        the record has none in that round).
+    effects_added, effects_removed : pandas.DataFrame
+        Effect sizes (keyed by study_id, outcome, domain, timepoint,
+        comparison) only in ``new`` or only in ``old``, with measure, yi, vi,
+        ci_lb, ci_ub, input_set and method.
+    effects_changed : pandas.DataFrame
+        Effect sizes in both rounds whose yi or vi differ by more than
+        :data:`RELATIVE_TOLERANCE` (relative): the key, measure, and yi_old,
+        yi_new, yi_diff, vi_old, vi_new, vi_diff (diff = new - old).
+    pooled : pandas.DataFrame
+        One row per analysis (those of ``new`` in their order, then those only
+        in ``old``): status (``added``, ``removed``, ``changed`` or
+        ``unchanged``), old and new k, estimate, ci_lb, ci_ub, tau2 and I2,
+        and estimate_diff; the missing side of an analysis of one round only
+        is empty.
+    summary : dict
+        Headline counts (see :func:`compare_rounds`).
+    """
+
+    old: int
+    new: int
+    records_added: pd.DataFrame
+    records_removed: pd.DataFrame
+    included_new: pd.DataFrame
+    excluded_new: pd.DataFrame
+    other_new: pd.DataFrame
+    decision_changed: pd.DataFrame
+    effects_added: pd.DataFrame
+    effects_removed: pd.DataFrame
+    effects_changed: pd.DataFrame
+    pooled: pd.DataFrame
+    summary: dict[str, Any]
+
+    @property
+    def duplicates_of_earlier(self) -> int:
+        """Added records that duplicate a record of the earlier round."""
+        return int(self.records_added["duplicate_of_earlier"].sum())
+
+
+def _records_changes(old: Snapshot, new: Snapshot) -> tuple[pd.DataFrame, pd.DataFrame]:
+    old_ids = set(old.records["record_id"])
+    new_ids = set(new.records["record_id"])
+    earlier: dict[str, list[str]] = {}
+    for record_id, cluster in zip(
+        new.records["record_id"], new.records["cluster_id"], strict=True
+    ):
+        if record_id in old_ids:
+            earlier.setdefault(cluster, []).append(record_id)
+    added = []
+    for row in new.records.itertuples(index=False):
+        if row.record_id in old_ids:
+            continue
+        matches = earlier.get(row.cluster_id, [])
+        if matches:
+            kind = "duplicate_of_earlier"
+        elif row.kept == "True":
+            kind = "new_unique"
+        else:
+            kind = "duplicate_within_round"
+        added.append(
+            {
+                "record_id": row.record_id,
+                "update": _int_or_none(row.update),
+                "cluster_id": row.cluster_id,
+                "kind": kind,
+                "duplicate_of_earlier": bool(matches),
+                "earlier_records": "; ".join(matches),
+            }
+        )
+    removed = [
+        {
+            "record_id": row.record_id,
+            "update": _int_or_none(row.update),
+            "cluster_id": row.cluster_id,
+        }
+        for row in old.records.itertuples(index=False)
+        if row.record_id not in new_ids
+    ]
+    return (
+        _frame(added, ADDED_COLUMNS, ints=["update"], bools=["duplicate_of_earlier"]),
+        _frame(removed, REMOVED_COLUMNS, ints=["update"]),
+    )
+
+
+def _final_states(decisions: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Record -> (final state, reason of its last decision that gave one)."""
+    out: dict[str, tuple[str, str]] = {}
+    for row in decisions.itertuples(index=False):
+        _, reason = out.get(row.record_id, ("", ""))
+        out[row.record_id] = (row.final_state, row.reason or reason)
+    return out
+
+
+def _decision_changes(old: Snapshot, new: Snapshot) -> dict[str, pd.DataFrame]:
+    before = _final_states(old.decisions)
+    after = _final_states(new.decisions)
+    first: dict[str, list[dict[str, Any]]] = {
+        "included": [],
+        "excluded": [],
+        "other": [],
+    }
+    changed = []
+    for record_id, (state, reason) in after.items():
+        if record_id not in before:
+            group = (
+                "included"
+                if state == "included"
+                else "excluded"
+                if state in EXCLUDED_STATES
+                else "other"
+            )
+            first[group].append(
+                {"record_id": record_id, "new_state": state, "reason": reason}
+            )
+        elif before[record_id][0] != state:
+            changed.append(
+                {
+                    "record_id": record_id,
+                    "old_state": before[record_id][0],
+                    "new_state": state,
+                    "old_reason": before[record_id][1],
+                    "new_reason": reason,
+                }
+            )
+    for record_id, (state, reason) in before.items():
+        if record_id not in after:
+            changed.append(
+                {
+                    "record_id": record_id,
+                    "old_state": state,
+                    "new_state": "",
+                    "old_reason": reason,
+                    "new_reason": "",
+                }
+            )
+    return {
+        "included_new": _frame(first["included"], NEW_DECISION_COLUMNS),
+        "excluded_new": _frame(first["excluded"], NEW_DECISION_COLUMNS),
+        "other_new": _frame(first["other"], NEW_DECISION_COLUMNS),
+        "decision_changed": _frame(changed, CHANGED_DECISION_COLUMNS),
+    }
+
+
+def _keyed_effects(effects: pd.DataFrame) -> dict[tuple[str, ...], dict[str, Any]]:
+    """Effect rows by key; repeated keys are told apart by their order."""
+    seen: Counter[tuple[str, ...]] = Counter()
+    out: dict[tuple[str, ...], dict[str, Any]] = {}
+    for row in effects.to_dict(orient="records"):
+        key = tuple(str(row[c]) for c in EFFECT_KEY)
+        seen[key] += 1
+        out[(*key, str(seen[key]))] = row
+    return out
+
+
+def _effect_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    out = {c: row[c] for c in EFFECT_ROW_COLUMNS}
+    for column in ("yi", "vi", "ci_lb", "ci_ub"):
+        out[column] = _num(row[column])
+    return out
+
+
+def _effect_changes(old: Snapshot, new: Snapshot) -> dict[str, pd.DataFrame]:
+    before = _keyed_effects(old.effects)
+    after = _keyed_effects(new.effects)
+    added = [_effect_row(row) for key, row in after.items() if key not in before]
+    removed = [_effect_row(row) for key, row in before.items() if key not in after]
+    changed = []
+    for key, row in after.items():
+        if key not in before:
+            continue
+        was = before[key]
+        yi_old, yi_new = _num(was["yi"]), _num(row["yi"])
+        vi_old, vi_new = _num(was["vi"]), _num(row["vi"])
+        if _differs(yi_old, yi_new) or _differs(vi_old, vi_new):
+            changed.append(
+                {
+                    **{c: row[c] for c in EFFECT_KEY},
+                    "measure": row["measure"],
+                    "yi_old": yi_old,
+                    "yi_new": yi_new,
+                    "yi_diff": yi_new - yi_old,
+                    "vi_old": vi_old,
+                    "vi_new": vi_new,
+                    "vi_diff": vi_new - vi_old,
+                }
+            )
+    floats = ["yi", "vi", "ci_lb", "ci_ub"]
+    return {
+        "effects_added": _frame(added, EFFECT_ROW_COLUMNS, floats=floats),
+        "effects_removed": _frame(removed, EFFECT_ROW_COLUMNS, floats=floats),
+        "effects_changed": _frame(
+            changed,
+            EFFECT_CHANGE_COLUMNS,
+            floats=[c for c in EFFECT_CHANGE_COLUMNS if c[:3] in ("yi_", "vi_")],
+        ),
+    }
+
+
+def _pooled_changes(old: Snapshot, new: Snapshot) -> pd.DataFrame:
+    before = {row["analysis"]: row for row in old.pooled.to_dict(orient="records")}
+    after = {row["analysis"]: row for row in new.pooled.to_dict(orient="records")}
+    names = list(after) + [a for a in before if a not in after]
+    rows = []
+    for name in names:
+        was, now = before.get(name), after.get(name)
+        row: dict[str, Any] = {"analysis": name}
+        for stat in POOLED_STATS:
+            convert = _int_or_none if stat == "k" else _num
+            row[f"{stat}_old"] = convert(was[stat]) if was else None
+            row[f"{stat}_new"] = convert(now[stat]) if now else None
+        if was is None:
+            row["status"] = "added"
+        elif now is None:
+            row["status"] = "removed"
+        else:
+            differs = any(
+                _differs(_num(was[stat]), _num(now[stat])) for stat in POOLED_STATS
+            )
+            row["status"] = "changed" if differs else "unchanged"
+        old_est = _num(row["estimate_old"])
+        new_est = _num(row["estimate_new"])
+        row["estimate_diff"] = new_est - old_est
+        rows.append(row)
+    floats = [
+        c
+        for c in POOLED_CHANGE_COLUMNS
+        if c not in ("analysis", "status", "k_old", "k_new")
+    ]
+    return _frame(rows, POOLED_CHANGE_COLUMNS, ints=["k_old", "k_new"], floats=floats)
+
+
+def compare_rounds(history_dir: str | Path, old: int, new: int) -> Changes:
+    """Compare the snapshots of two rounds of a living review.
+
+    Parameters
+    ----------
+    history_dir : str or Path
+        The folder of the snapshots (:func:`~evsynth.history.snapshot.take_snapshot`).
+    old, new : int
+        The rounds to compare, ``old < new`` (normally the previous and the
+        latest round).
+
+    Returns
+    -------
+    Changes
+        The tables of changes and a summary with: ``old``, ``new``,
+        ``records`` / ``unique_records`` / ``included_records`` / ``effects``
+        / ``analyses`` (each ``{"old": n, "new": n}``), ``records_added``,
+        ``records_removed``, ``new_unique``, ``duplicates_of_earlier``,
+        ``duplicates_within_round``, ``included_new``, ``excluded_new``,
+        ``other_new``, ``new_record_states`` (final states of the records
+        screened for the first time), ``decision_changed``,
+        ``effects_added``, ``effects_removed``, ``effects_changed``,
+        ``analyses_added``, ``analyses_removed``, ``analyses_changed`` and
+        ``analyses_unchanged``.
+
+    Raises
+    ------
+    HistoryError
+        If a round has no snapshot (run the pipeline before and after adding
+        the update, taking a snapshot after each run) or ``old >= new``.
+    """
+    if int(old) >= int(new):
+        raise HistoryError(
+            f"compare an earlier round with a later one (got old={old}, new={new})"
+        )
+    before = read_snapshot(history_dir, old)
+    after = read_snapshot(history_dir, new)
+    added, removed = _records_changes(before, after)
+    decisions = _decision_changes(before, after)
+    effects = _effect_changes(before, after)
+    pooled = _pooled_changes(before, after)
+
+    kinds = Counter(added["kind"])
+    states = Counter(
+        state
+        for frame in ("included_new", "excluded_new", "other_new")
+        for state in decisions[frame]["new_state"]
+    )
+    status = Counter(pooled["status"])
+
+    def both(count: Callable[[Snapshot], int]) -> dict[str, int]:
+        return {"old": int(count(before)), "new": int(count(after))}
+
+    def included(snap: Snapshot) -> int:
+        return sum(s == "included" for s, _ in _final_states(snap.decisions).values())
+
+    summary: dict[str, Any] = {
+        "old": int(old),
+        "new": int(new),
+        "records": both(lambda s: len(s.records)),
+        "unique_records": both(lambda s: int((s.records["kept"] == "True").sum())),
+        "included_records": both(included),
+        "effects": both(lambda s: len(s.effects)),
+        "analyses": both(lambda s: len(s.pooled)),
+        "records_added": len(added),
+        "records_removed": len(removed),
+        "new_unique": kinds["new_unique"],
+        "duplicates_of_earlier": kinds["duplicate_of_earlier"],
+        "duplicates_within_round": kinds["duplicate_within_round"],
+        "included_new": len(decisions["included_new"]),
+        "excluded_new": len(decisions["excluded_new"]),
+        "other_new": len(decisions["other_new"]),
+        "new_record_states": {
+            s: states[s]
+            for s in (*STATES, *sorted(set(states) - set(STATES)))
+            if states[s]
+        },
+        "decision_changed": len(decisions["decision_changed"]),
+        "effects_added": len(effects["effects_added"]),
+        "effects_removed": len(effects["effects_removed"]),
+        "effects_changed": len(effects["effects_changed"]),
+        "analyses_added": status["added"],
+        "analyses_removed": status["removed"],
+        "analyses_changed": status["changed"],
+        "analyses_unchanged": status["unchanged"],
+    }
+    return Changes(
+        old=int(old),
+        new=int(new),
+        records_added=added,
+        records_removed=removed,
+        **decisions,
+        **effects,
+        pooled=pooled,
+        summary=summary,
+    )
+
+
+# --- the estimates plot -------------------------------------------------------
+
+OLD_COLOUR = "#8c8c8c"
+NEW_COLOUR = INK
+MARGIN = 0.12
+PANEL_WIDTH = 2.6
+COL_GAP = 0.18
+TICK_LABEL_ROOM = 0.1  # an end tick label to the next column
+TITLE_GAP = 0.1
+HEADER_GAP = 0.05
+PAD_EM = 0.4  # panel edge to the first and last row
+BLOCK_GAP_EM = 0.7  # between analyses
+XLABEL_GAP = 0.05
+DOT_SIZE = 4.0  # pt, marker diameter
+
+
+def _side_text(row: Mapping[str, Any], side: str, round_no: int) -> str:
+    est = _num(row[f"estimate_{side}"])
+    k = row[f"k_{side}"]
+    if row["status"] == ("added" if side == "old" else "removed"):
+        return f"Round {round_no}: not analysed"
+    k_text = f"k = {int(k)}" if not pd.isna(k) else "k not given"
+    if math.isnan(est):
+        return f"Round {round_no}: not pooled ({k_text})"
+    lb, ub = _num(row[f"ci_lb_{side}"]), _num(row[f"ci_ub_{side}"])
+    ci = (
+        f" [{_fmt(lb, 2)}, {_fmt(ub, 2)}]"
+        if math.isfinite(lb) and math.isfinite(ub)
+        else ""
+    )
+    return f"Round {round_no}: {_fmt(est, 2)}{ci}, {k_text}"
+
+
+def estimates_figure(changes: Changes) -> Figure:
+    """Plot each analysis's old and new pooled estimate with its 95% CI.
+
+    Analyses are rows, in the order of ``changes.pooled``; in each, the old
+    round's estimate (grey) sits above the new one (black), with the numbers
+    on the right. The axis is the analysis scale (log for ratio measures),
+    with a line at 0.
+
+    Parameters
+    ----------
+    changes : Changes
+        From :func:`compare_rounds`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A figure on the Agg canvas sized to its content. Artists carry ids
+        ``estimates-<i>-<old|new>-ci`` and ``-dot`` for analysis ``i`` (from
+        0), ``estimates-null`` and ``estimates-panel``.
+    """
+    with _style():
+        return _estimates_figure(changes)
+
+
+def _estimates_figure(changes: Changes) -> Figure:
+    body = _Type(BODY_SIZE, MEASURE_DPI)
+    bold = _Type(BODY_SIZE, MEASURE_DPI, bold=True)
+    big = _Type(TITLE_SIZE, MEASURE_DPI, bold=True)
+    note = _Type(NOTE_SIZE, MEASURE_DPI)
+    line_h = body.ascent + body.descent
+    pitch = body.pitch
+    rows = changes.pooled.to_dict(orient="records")
+    sides = (("old", changes.old, OLD_COLOUR), ("new", changes.new, NEW_COLOUR))
+    title = (
+        f"Pooled estimates: round {changes.old} (grey) and round {changes.new} (black)"
+    )
+    labels = [str(r["analysis"]) for r in rows]
+    texts = [[_side_text(r, side, n) for side, n, _ in sides] for r in rows]
+    head_left, head_right = "Analysis", "Estimate [95% CI], k"
+    label_w = max([bold.width(head_left), *(body.width(t) for t in labels)])
+    right_w = max(
+        [bold.width(head_right), *(body.width(t) for pair in texts for t in pair)]
+    )
+    values = [0.0]
+    for r in rows:
+        for side, _, _ in sides:
+            for stat in ("estimate", "ci_lb", "ci_ub"):
+                v = _num(r[f"{stat}_{side}"])
+                if math.isfinite(v):
+                    values.append(v)
+    lo, hi = min(values), max(values)
+    if hi - lo < 1e-12:
+        lo, hi = lo - 1.0, hi + 1.0
+    ticks, tick_labels = _linear_ticks(lo, hi, PANEL_WIDTH)
+    # the end tick labels overhang the panel by half their width
+    left_gap = max(COL_GAP, body.width(tick_labels[0]) / 2 + TICK_LABEL_ROOM)
+    right_gap = max(COL_GAP, body.width(tick_labels[-1]) / 2 + TICK_LABEL_ROOM)
+    panel_x = MARGIN + label_w + left_gap
+    text_x = panel_x + PANEL_WIDTH + right_gap
+    width = max(text_x + right_w, MARGIN + big.width(title)) + MARGIN
+
+    y = MARGIN
+    title_base = y + big.ascent
+    y += big.ascent + big.descent + TITLE_GAP
+    if not rows:
+        height = y + line_h + MARGIN
+        fig = Figure(figsize=(width, height), dpi=100, facecolor="white")
+        FigureCanvasAgg(fig)
+        _put(fig, MARGIN, title_base, title, big, height, "estimates-title")
+        _put(
+            fig,
+            MARGIN,
+            y + body.ascent,
+            "No pooled analyses in either round.",
+            body,
+            height,
+            "estimates-empty",
+        )
+        return fig
+    header_base = y + bold.ascent
+    y += line_h + HEADER_GAP
+    rule_y = y
+    y += HEADER_GAP
+    panel_top = y
+    pad, gap = PAD_EM * body.em, BLOCK_GAP_EM * body.em
+    centres = [
+        [panel_top + pad + i * (2 * pitch + gap) + (j + 0.5) * pitch for j in (0, 1)]
+        for i in range(len(rows))
+    ]
+    panel_bottom = centres[-1][1] + 0.5 * pitch + pad
+    tick_base = panel_bottom + (TICK_LENGTH + TICK_PAD) / 72 + body.ascent
+    xlabel_base = tick_base + body.descent + XLABEL_GAP + note.ascent
+    height = xlabel_base + note.descent + MARGIN
+
+    fig = Figure(figsize=(width, height), dpi=100, facecolor="white")
+    FigureCanvasAgg(fig)
+    _put(fig, MARGIN, title_base, title, big, height, "estimates-title")
+    _put(fig, MARGIN, header_base, head_left, bold, height, "estimates-head-analysis")
+    _put(fig, text_x, header_base, head_right, bold, height, "estimates-head-estimate")
+    fig.add_artist(
+        Line2D(
+            [MARGIN, width - MARGIN],
+            [height - rule_y, height - rule_y],
+            transform=fig.dpi_scale_trans,
+            color=RULE_COLOUR,
+            linewidth=RULE_LINEWIDTH,
+            gid="estimates-header-rule",
+        )
+    )
+    middle = (body.ascent - body.descent) / 2
+    for i, (label, pair) in enumerate(zip(labels, texts, strict=True)):
+        block_mid = (centres[i][0] + centres[i][1]) / 2
+        _put(
+            fig, MARGIN, block_mid + middle, label, body, height, f"estimates-{i}-label"
+        )
+        for (side, _, colour), text, centre in zip(
+            sides, pair, centres[i], strict=True
+        ):
+            _put(
+                fig,
+                text_x,
+                centre + middle,
+                text,
+                body,
+                height,
+                f"estimates-{i}-{side}-text",
+                colour=colour,
+            )
+
+    ax = fig.add_axes(
+        (
+            panel_x / width,
+            (height - panel_bottom) / height,
+            PANEL_WIDTH / width,
+            (panel_bottom - panel_top) / height,
+        )
+    )
+    ax.set_gid("estimates-panel")
+    ax.set_xlim(ticks[0], ticks[-1])
+    ax.set_ylim(panel_bottom, panel_top)  # data y = inches from the top
+    ax.patch.set_visible(False)
+    for spine in ("top", "left", "right"):
+        ax.spines[spine].set_visible(False)
+    ax.spines["bottom"].set_linewidth(AXIS_LINEWIDTH)
+    ax.yaxis.set_visible(False)
+    ax.set_xticks(ticks, tick_labels, fontproperties=_font(BODY_SIZE))
+    ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
+    ax.tick_params(
+        axis="x",
+        direction="out",
+        length=TICK_LENGTH,
+        width=AXIS_LINEWIDTH,
+        pad=TICK_PAD,
+        colors=INK,
+    )
+    for tick_label in ax.get_xticklabels():
+        tick_label.set_parse_math(False)
+    ax.add_line(
+        Line2D(
+            [0.0, 0.0],
+            [panel_top, panel_bottom],
+            color=NULL_COLOUR,
+            linewidth=NULL_LINEWIDTH,
+            gid="estimates-null",
+            zorder=1,
+        )
+    )
+    for i, r in enumerate(rows):
+        for (side, _, colour), centre in zip(sides, centres[i], strict=True):
+            est = _num(r[f"estimate_{side}"])
+            lb, ub = _num(r[f"ci_lb_{side}"]), _num(r[f"ci_ub_{side}"])
+            if math.isfinite(lb) and math.isfinite(ub):
+                ax.add_line(
+                    Line2D(
+                        [lb, ub],
+                        [centre, centre],
+                        color=colour,
+                        linewidth=CI_LINEWIDTH,
+                        solid_capstyle="butt",
+                        gid=f"estimates-{i}-{side}-ci",
+                        zorder=2,
+                    )
+                )
+            if math.isfinite(est):
+                ax.add_line(
+                    Line2D(
+                        [est],
+                        [centre],
+                        color=colour,
+                        linestyle="none",
+                        marker="o",
+                        markersize=DOT_SIZE,
+                        markerfacecolor=colour,
+                        markeredgecolor=colour,
+                        gid=f"estimates-{i}-{side}-dot",
+                        zorder=3,
+                    )
+                )
+    fig.text(
+        panel_x + PANEL_WIDTH / 2,
+        height - xlabel_base,
+        "Pooled estimate and 95% CI (analysis scale; log for ratio measures)",
+        transform=fig.dpi_scale_trans,
+        fontproperties=note.font,
+        color=INK,
+        ha="center",
+        va="baseline",
+        parse_math=False,
+        usetex=False,
+        gid="estimates-xlabel",
+    )
+    return fig
+
+
+def _put(
+    fig: Figure,
+    x: float,
+    baseline: float,
+    text: str,
+    kind: _Type,
+    height: float,
+    gid: str,
+    *,
+    colour: str = INK,
+) -> None:
+    fig.text(
+        x,
+        height - baseline,
+        text,
+        transform=fig.dpi_scale_trans,
+        fontproperties=kind.font,
+        color=colour,
+        ha="left",
+        va="baseline",
+        parse_math=False,
+        usetex=False,
+        gid=gid,
+    )
+
+
+def _figure_writer(fig: Figure, fmt: str, dpi: int = 300) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        with _style():
+            if fmt == "svg":
+                fig.savefig(path, format="svg", dpi=dpi, metadata={"Date": None})
+            else:
+                fig.savefig(path, format=fmt, dpi=dpi)
+
+    return write
+
+
+# --- the Markdown page --------------------------------------------------------
+
+
+def _cell(value: object, digits: int | None = 3, *, signed: bool = False) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and digits is not None:
+        return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+    if isinstance(value, float):
+        return f"{value:+.4g}" if signed else f"{value:.4g}"
+    text = " ".join(str(value).split())
+    return text.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def _md_table(
+    frame: pd.DataFrame, columns: Sequence[tuple[str, str, Callable[[Any], str]]]
+) -> list[str]:
+    if not len(frame):
+        return ["None.", ""]
+    lines = [
+        "| " + " | ".join(h for h, _, _ in columns) + " |",
+        "|" + "|".join("---" for _ in columns) + "|",
+    ]
+    for row in frame.head(MD_MAX_ROWS).to_dict(orient="records"):
+        lines.append("| " + " | ".join(f(row[c]) for _, c, f in columns) + " |")
+    if len(frame) > MD_MAX_ROWS:
+        lines += ["", f"… and {len(frame) - MD_MAX_ROWS:,} more rows."]
+    return [*lines, ""]
+
+
+def _ci(row: Mapping[str, Any], side: str) -> str:
+    lb, ub = row[f"ci_lb_{side}"], row[f"ci_ub_{side}"]
+    if pd.isna(lb) or pd.isna(ub):
+        return ""
+    return f"[{lb:.3f}, {ub:.3f}]"
+
+
+def _markdown(changes: Changes) -> str:
+    s = changes.summary
+    o, n = changes.old, changes.new
+    text = _cell
+
+    def num(digits: int | None = 3, signed: bool = False) -> Callable[[Any], str]:
+        return lambda v: _cell(v, digits, signed=signed)
+
+    lines = [
+        f"# Living review: changes from round {o} to round {n}",
+        "",
+        "## Headline numbers",
+        "",
+        (
+            f"- Records added in round {n}: **{s['records_added']:,}** "
+            f"({s['new_unique']:,} new unique, {s['duplicates_of_earlier']:,} "
+            f"duplicates of records from earlier rounds, "
+            f"{s['duplicates_within_round']:,} duplicates within the round); "
+            f"{s['records']['old']:,} → {s['records']['new']:,} records, "
+            f"{s['unique_records']['old']:,} → {s['unique_records']['new']:,} "
+            "unique."
+        ),
+    ]
+    if s["records_removed"]:
+        lines.append(
+            f"- Records of round {o} no longer present: {s['records_removed']:,}."
+        )
+    lines += [
+        (
+            f"- Records screened for the first time: {s['included_new']:,} included, "
+            f"{s['excluded_new']:,} excluded, {s['other_new']:,} not (yet) decided "
+            "or not retrieved."
+        ),
+        (
+            f"- Records whose final decision changed: **{s['decision_changed']:,}**; "
+            f"included records {s['included_records']['old']:,} → "
+            f"{s['included_records']['new']:,}."
+        ),
+        (
+            f"- Effect sizes: {s['effects_added']:,} added, {s['effects_removed']:,} "
+            f"removed, {s['effects_changed']:,} changed "
+            f"({s['effects']['old']:,} → {s['effects']['new']:,})."
+        ),
+        (
+            f"- Pooled analyses: {s['analyses_changed']:,} changed, "
+            f"{s['analyses_added']:,} added, {s['analyses_removed']:,} removed, "
+            f"{s['analyses_unchanged']:,} unchanged."
+        ),
+        "",
+        "## Pooled estimates",
+        "",
+        f"![Pooled estimates, round {o} (grey) and round {n} (black)](estimates.png)",
+        "",
+    ]
+    pooled = changes.pooled.assign(
+        ci_old=[_ci(r, "old") for r in changes.pooled.to_dict(orient="records")],
+        ci_new=[_ci(r, "new") for r in changes.pooled.to_dict(orient="records")],
+    )
+    lines += _md_table(
+        pooled,
+        [
+            ("Analysis", "analysis", text),
+            ("Status", "status", text),
+            (f"k ({o})", "k_old", text),
+            (f"k ({n})", "k_new", text),
+            (f"Estimate ({o})", "estimate_old", num()),
+            (f"Estimate ({n})", "estimate_new", num()),
+            ("Change", "estimate_diff", num(signed=True)),
+            (f"95% CI ({o})", "ci_old", text),
+            (f"95% CI ({n})", "ci_new", text),
+            (f"τ² ({o})", "tau2_old", num(4)),
+            (f"τ² ({n})", "tau2_new", num(4)),
+            (f"I² ({o})", "I2_old", num(1)),
+            (f"I² ({n})", "I2_new", num(1)),
+        ],
+    )
+    lines += ["## Records added", ""]
+    lines += _md_table(
+        changes.records_added,
+        [
+            ("Record", "record_id", text),
+            ("Update", "update", text),
+            ("Cluster", "cluster_id", text),
+            ("Kind", "kind", text),
+            ("Earlier records in its cluster", "earlier_records", text),
+        ],
+    )
+    lines += ["## Screening decisions", ""]
+    lines += _md_table(
+        _decisions_table(changes),
+        [
+            ("Kind", "kind", text),
+            ("Record", "record_id", text),
+            (f"State ({o})", "old_state", text),
+            (f"State ({n})", "new_state", text),
+            (f"Reason ({o})", "old_reason", text),
+            (f"Reason ({n})", "new_reason", text),
+        ],
+    )
+    lines += ["## Effect sizes", ""]
+    lines += _md_table(
+        _effects_table(changes),
+        [
+            ("Kind", "kind", text),
+            ("Study", "study_id", text),
+            ("Outcome", "outcome", text),
+            ("Timepoint", "timepoint", text),
+            ("Comparison", "comparison", text),
+            ("Measure", "measure", text),
+            (f"yi ({o})", "yi_old", num()),
+            (f"yi ({n})", "yi_new", num()),
+            ("Δ yi", "yi_diff", num(None, signed=True)),
+            (f"vi ({o})", "vi_old", num(4)),
+            (f"vi ({n})", "vi_new", num(4)),
+            ("Δ vi", "vi_diff", num(None, signed=True)),
+        ],
+    )
+    lines += [
+        (
+            "Full tables: records_added.csv, decisions_changed.csv, "
+            "effects_changed.csv and pooled_changes.csv; counts in summary.json."
+        ),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _decisions_table(changes: Changes) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    for kind, frame in (
+        ("included_new", changes.included_new),
+        ("excluded_new", changes.excluded_new),
+        ("other_new", changes.other_new),
+    ):
+        rows += [
+            {
+                "kind": kind,
+                "record_id": r["record_id"],
+                "old_state": "",
+                "new_state": r["new_state"],
+                "old_reason": "",
+                "new_reason": r["reason"],
+            }
+            for r in frame.to_dict(orient="records")
+        ]
+    rows += [
+        {"kind": "decision_changed", **r}
+        for r in changes.decision_changed.to_dict(orient="records")
+    ]
+    return _frame(rows, DECISIONS_CSV_COLUMNS)
+
+
+def _effects_table(changes: Changes) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    for kind, frame, side in (
+        ("added", changes.effects_added, "new"),
+        ("removed", changes.effects_removed, "old"),
+    ):
+        for r in frame.to_dict(orient="records"):
+            row = {c: r[c] for c in [*EFFECT_KEY, "measure"]}
+            row.update({f"yi_{side}": r["yi"], f"vi_{side}": r["vi"]})
+            rows.append({"kind": kind, **row})
+    rows += [
+        {"kind": "changed", **r}
+        for r in changes.effects_changed.to_dict(orient="records")
+    ]
+    floats = [c for c in EFFECTS_CSV_COLUMNS if c[:3] in ("yi_", "vi_")]
+    return _frame(rows, EFFECTS_CSV_COLUMNS, floats=floats)
+
+
+def _json_writer(value: Any) -> Callable[[Path], None]:
+    text = json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    return lambda path: path.write_text(text, encoding="utf-8", newline="\n")
+
+
+def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
+    return lambda path: frame_to_csv(frame, path)
+
+
+def write_changes(
+    changes: Changes, out_dir: str | Path, *, old: int, new: int
+) -> list[Path]:
+    """Write the change report of two rounds.
+
+    Parameters
+    ----------
+    changes : Changes
+        From :func:`compare_rounds`.
+    out_dir : str or Path
+        Output folder; created if needed.
+    old, new : int
+        The rounds compared (must be those of ``changes``).
+
+    Returns
+    -------
+    list of Path
+        records_added.csv; decisions_changed.csv (kind ``included_new``,
+        ``excluded_new``, ``other_new`` or ``decision_changed``);
+        effects_changed.csv (kind ``added``, ``removed`` or ``changed``, old
+        and new yi and vi and their differences); pooled_changes.csv;
+        summary.json; changes.md (headline numbers, tables and the plot);
+        estimates.png and estimates.svg (:func:`estimates_figure`). All are
+        written or none, and the same changes give the same bytes.
+
+    Raises
+    ------
+    ValueError
+        If ``old`` or ``new`` are not the rounds of ``changes``.
+    """
+    if (int(old), int(new)) != (changes.old, changes.new):
+        raise ValueError(
+            f"the changes compare rounds {changes.old} and {changes.new}, "
+            f"not {old} and {new}"
+        )
+    out = Path(out_dir)
+    fig = estimates_figure(changes)
+    writers: dict[Path, Callable[[Path], None]] = {
+        out / "records_added.csv": _csv_writer(changes.records_added),
+        out / "decisions_changed.csv": _csv_writer(_decisions_table(changes)),
+        out / "effects_changed.csv": _csv_writer(_effects_table(changes)),
+        out / "pooled_changes.csv": _csv_writer(changes.pooled),
+        out / "summary.json": _json_writer(changes.summary),
+        out / "changes.md": lambda p: p.write_text(
+            _markdown(changes), encoding="utf-8", newline="\n"
+        ),
+        out / "estimates.png": _figure_writer(fig, "png"),
+        out / "estimates.svg": _figure_writer(fig, "svg"),
+    }
+    write_files(writers)
+    return list(writers)
+
+
+# --- living PRISMA ------------------------------------------------------------
+
+#: Template keys whose value is a stock at the end of a round, not a flow:
+#: not summed over rounds.
+STOCK_KEYS = ("previous_studies", "previous_reports", "total_studies", "total_reports")
+#: Template keys holding ``Name, n; Name, n`` lists, and the counts' list name.
+LIST_KEYS = {
+    "database_specific_results": "databases",
+    "register_specific_results": "registers",
+    "dbr_excluded": "dbr_excluded",
+    "other_excluded": "other_excluded",
+}
+#: Template keys that label boxes and hold no count.
+LABEL_KEYS = ("identification", "screening", "included")
+#: Counts that add up over rounds (every other template key).
+ADDITIVE_KEYS = tuple(
+    row[0]
+    for row in TEMPLATE
+    if row[0] != "NA"
+    and row[0] not in STOCK_KEYS
+    and row[0] not in LIST_KEYS
+    and row[0] not in LABEL_KEYS
+)
+#: Per-source lists diffed for the update's flow diagram.
+_FLOW_LISTS = (
+    "databases",
+    "registers",
+    "websites",
+    "organisations",
+    "citations",
+    "dbr_excluded",
+    "other_excluded",
+)
+
+
+def _round_counts(history_dir: Path, round_no: int) -> dict[str, Any]:
+    read_snapshot(history_dir, round_no)  # checks that the snapshot is complete
+    path = snapshot_dir(history_dir, round_no) / "prisma.json"
+    counts = read_template(path)
+    if "database_results" not in counts:
+        raise HistoryError(
+            f"the snapshot of round {round_no} has no PRISMA counts ({path} is "
+            "empty): run the screening stage of the pipeline for this round and "
+            "take the snapshot again"
+        )
+    return counts
+
+
+def _all_counts(history_dir: str | Path) -> dict[int, dict[str, Any]]:
+    history = Path(history_dir)
+    rounds = list_rounds(history)
+    if not rounds:
+        raise HistoryError(
+            f"no snapshots in {history}: run the pipeline before and after adding "
+            "the update, taking a snapshot after each run "
+            "(take_snapshot(results, history, current_round(records)))"
+        )
+    return {r: _round_counts(history, r) for r in rounds}
+
+
+def _int(counts: Mapping[str, Any], key: str) -> int:
+    value = counts.get(key, 0)
+    return int(value) if isinstance(value, int | float) else 0
+
+
+def _pairs_dict(items: Iterable[Sequence[Any]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for name, n in items:
+        out[str(name)] = out.get(str(name), 0) + int(n)
+    return out
+
+
+def _list_diff(
+    new: Iterable[Sequence[Any]], old: Iterable[Sequence[Any]]
+) -> list[tuple[str, int]]:
+    after, before = _pairs_dict(new), _pairs_dict(old)
+    names = list(after) + [name for name in before if name not in after]
+    diff = [(name, after.get(name, 0) - before.get(name, 0)) for name in names]
+    return [(name, n) for name, n in diff if n]
+
+
+def _pairs_text(items: Sequence[tuple[str, int]]) -> str:
+    return "; ".join(f"{name}, {n}" for name, n in items)
+
+
+def living_prisma(history_dir: str | Path) -> pd.DataFrame:
+    """Tabulate the PRISMA 2020 counts of every round, livingPRISMAflow style.
+
+    Parameters
+    ----------
+    history_dir : str or Path
+        The folder of the snapshots.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per ``data`` key of the PRISMA2020 template
+        (:data:`evsynth.screening.prisma.TEMPLATE`, in its order) with the
+        template's columns ``data`` to ``url``, then ``round_<n>`` for every
+        snapshotted round and ``total``. A round's column holds what that
+        round added: the difference between its cumulative counts and those
+        of the round before (round 0: its own counts); lists (per database,
+        exclusion reasons) as ``Name, n; Name, n`` of the differences.
+        ``previous_studies`` / ``previous_reports`` hold the studies and
+        reports included before the round, ``total_studies`` /
+        ``total_reports`` those included after it. ``total`` is the sum over
+        rounds for additive keys (equal to the latest cumulative count) and
+        empty for these four; the label rows (identification, screening,
+        included) are empty.
+
+    Raises
+    ------
+    HistoryError
+        If there are no snapshots, or a round's snapshot has no PRISMA counts.
+    """
+    all_counts = _all_counts(history_dir)
+    rounds = list(all_counts)
+    columns = [f"round_{r}" for r in rounds]
+    rows = []
+    for template_row in TEMPLATE:
+        key = template_row[0]
+        if key == "NA":
+            continue
+        row: dict[str, Any] = dict(
+            zip(TEMPLATE_COLUMNS[:-1], template_row, strict=True)
+        )
+        for i, (r, column) in enumerate(zip(rounds, columns, strict=True)):
+            now = all_counts[r]
+            before = all_counts[rounds[i - 1]] if i else None
+            if key in LABEL_KEYS:
+                value: Any = None
+            elif key in LIST_KEYS:
+                name = LIST_KEYS[key]
+                value = _pairs_text(
+                    _list_diff(
+                        now.get(name, []),
+                        before.get(name, []) if before is not None else [],
+                    )
+                )
+            elif key in ("previous_studies", "previous_reports"):
+                total = key.replace("previous_", "total_")
+                value = _int(before, total) if before is not None else _int(now, key)
+            elif key in STOCK_KEYS:
+                value = _int(now, key)
+            else:
+                value = _int(now, key) - (
+                    _int(before, key) if before is not None else 0
+                )
+            row[column] = value
+        latest = all_counts[rounds[-1]]
+        if key in LIST_KEYS:
+            row["total"] = _pairs_text(_list_diff(latest.get(LIST_KEYS[key], []), []))
+        elif key in ADDITIVE_KEYS:
+            row["total"] = sum(int(row[c]) for c in columns)
+        else:
+            row["total"] = None
+        rows.append(row)
+    return pd.DataFrame(
+        rows, columns=[*TEMPLATE_COLUMNS[:-1], *columns, "total"]
+    ).astype(object)
+
+
+def _difference_counts(
+    new: Mapping[str, Any], old: Mapping[str, Any]
+) -> dict[str, Any]:
+    diff: dict[str, Any] = {k: _int(new, k) - _int(old, k) for k in ADDITIVE_KEYS}
+    for name in _FLOW_LISTS:
+        diff[name] = _list_diff(new.get(name, []), old.get(name, []))
+    return diff
+
+
+def update_flow(history_dir: str | Path) -> PrismaFlow:
+    """Return the PRISMA flow of the latest round, as an update of the review.
+
+    With one round only, that round's flow for a new review. Otherwise the
+    template for updated reviews: the studies and reports included up to the
+    previous round in the "previous studies" column; in the main columns the
+    records, reports and studies new in the latest round (the difference
+    between the two rounds' cumulative counts, as a note says); the latest
+    round's totals at the bottom.
+
+    Raises
+    ------
+    HistoryError
+        If there are no snapshots, a round has no PRISMA counts, or a box
+        would get a negative count because it shrank between the rounds (a
+        decision on an earlier record changed): the message names the boxes;
+        :func:`living_prisma` shows the differences.
+    """
+    all_counts = _all_counts(history_dir)
+    rounds = list(all_counts)
+    latest = all_counts[rounds[-1]]
+    if len(rounds) == 1:
+        return flow_from_counts(latest)
+    prev_round, new_round = rounds[-2], rounds[-1]
+    before = all_counts[prev_round]
+    diff = _difference_counts(latest, before)
+    shrunk = [
+        f"{k} ({_int(before, k)} → {_int(latest, k)})"
+        for k in ADDITIVE_KEYS
+        if diff[k] < 0
+    ]
+    shrunk += [
+        f"{name}: {item} ({n:+d})"
+        for name in _FLOW_LISTS
+        for item, n in diff[name]
+        if n < 0
+    ]
+    if shrunk:
+        raise HistoryError(
+            f"the PRISMA counts of round {new_round} are smaller than those of round "
+            f"{prev_round} for {'; '.join(shrunk)}: decisions on earlier records "
+            "changed, so the update's flow (new counts = the difference of the "
+            "cumulative counts) cannot be drawn; see decisions_changed.csv of the "
+            "change report and living_prisma() for the differences"
+        )
+    flow = flow_from_counts(
+        {**diff, "previous_studies": 0, "previous_reports": 0, "in_progress": {}}
+    )
+    other = any(
+        _int(latest, k)
+        for k in ("website_results", "organisation_results", "citations_results")
+    )
+    notes = [
+        (
+            f"Update round {new_round}: the boxes under 'Identification of new "
+            f"studies' count what is new since round {prev_round}, computed as the "
+            f"difference between the cumulative counts of rounds {new_round} and "
+            f"{prev_round}; 'Previous studies' are those included up to round "
+            f"{prev_round}."
+        ),
+        *progress_notes(latest),
+    ]
+    return dataclasses.replace(
+        flow,
+        other=other,
+        previous=True,
+        previous_studies=_int(before, "total_studies"),
+        previous_reports=_int(before, "total_reports"),
+        total_studies=_int(latest, "total_studies"),
+        total_reports=_int(latest, "total_reports"),
+        notes=notes,
+    )
+
+
+def write_living_prisma(
+    history_dir: str | Path, out_dir: str | Path, *, title: str | None = None
+) -> list[Path]:
+    """Write the living PRISMA table and the flow diagram of the latest update.
+
+    Parameters
+    ----------
+    history_dir : str or Path
+        The folder of the snapshots.
+    out_dir : str or Path
+        Output folder; created if needed.
+    title : str, optional
+        Title of the diagram; by default "PRISMA 2020 flow diagram, update
+        round <n>" (or "..., round 0" before any update).
+
+    Returns
+    -------
+    list of Path
+        living_prisma.csv (:func:`living_prisma`) and prisma_update.svg,
+        .png and .pdf (:func:`update_flow`, drawn as
+        :func:`evsynth.screening.prisma_plot.draw_prisma` does), all written
+        or none; the same snapshots give the same bytes.
+
+    Raises
+    ------
+    HistoryError
+        As :func:`living_prisma` and :func:`update_flow`.
+    """
+    table = living_prisma(history_dir)
+    flow = update_flow(history_dir)
+    latest = list_rounds(history_dir)[-1]
+    if title is None:
+        kind = "update round" if flow.previous else "round"
+        title = f"PRISMA 2020 flow diagram, {kind} {latest}"
+    fig = prisma_figure(flow, title=title)
+    out = Path(out_dir)
+
+    def save(fmt: str) -> Callable[[Path], None]:
+        def write(path: Path) -> None:
+            with prisma_plot._style():
+                if fmt == "svg":
+                    fig.savefig(path, format="svg", dpi=300, metadata={"Date": None})
+                elif fmt == "pdf":
+                    fig.savefig(
+                        path,
+                        format="pdf",
+                        dpi=300,
+                        metadata={"CreationDate": None, "ModDate": None},
+                    )
+                else:
+                    fig.savefig(path, format="png", dpi=300)
+
+        return write
+
+    writers: dict[Path, Callable[[Path], None]] = {
+        out / "living_prisma.csv": _csv_writer(table),
+        out / "prisma_update.svg": save("svg"),
+        out / "prisma_update.png": save("png"),
+        out / "prisma_update.pdf": save("pdf"),
+    }
+    write_files(writers)
+    return list(writers)

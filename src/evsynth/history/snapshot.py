@@ -1,0 +1,462 @@
+"""Compact snapshots of a living review's key results, one per search round.
+
+A living review is updated in rounds: the ``update`` number of the search
+manifest (``data/searches/searches.csv``), 0 for the original search. After
+each run of the pipeline :func:`take_snapshot` copies the round's key results
+into ``<history>/round_<n>/``:
+
+``records.csv``
+    record_id, update, cluster_id and kept (True for the unique record that
+    stands for its duplicate cluster).
+``decisions.csv``
+    record_id, stage, status, reason and final_state of the screening.
+``effects.csv``
+    The effect sizes: study_id, outcome, domain, timepoint, comparison,
+    measure, yi, vi, ci_lb, ci_ub, input_set and method.
+``pooled.csv``
+    One row per meta-analysis: analysis, k, studies, estimate, ci_lb, ci_ub,
+    pi_lb, pi_ub, tau2, I2 and Q_p.
+``prisma.json``
+    A copy of ``results/screening/prisma_counts.json`` (cumulative counts).
+``meta.json``
+    The round, the evsynth version and which results files were snapshotted.
+
+Cells are copied as text, so numbers keep every digit and the same results
+always give the same bytes. The files are written all or none. Stages that
+have not run yet (no effect sizes or meta-analyses) give empty tables with
+their headers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evsynth import __version__
+from evsynth.errors import EvsynthError, InputError
+from evsynth.io import frame_to_csv, write_files
+
+__all__ = [
+    "DECISION_COLUMNS",
+    "EFFECT_COLUMNS",
+    "EFFECT_KEY",
+    "POOLED_COLUMNS",
+    "RECORD_COLUMNS",
+    "SNAPSHOT_FILES",
+    "SOURCES",
+    "HistoryError",
+    "Snapshot",
+    "current_round",
+    "list_rounds",
+    "read_snapshot",
+    "snapshot_dir",
+    "take_snapshot",
+]
+
+RECORD_COLUMNS = ["record_id", "update", "cluster_id", "kept"]
+DECISION_COLUMNS = ["record_id", "stage", "status", "reason", "final_state"]
+#: The columns that identify one effect size across rounds.
+EFFECT_KEY = ["study_id", "outcome", "domain", "timepoint", "comparison"]
+EFFECT_COLUMNS = [
+    *EFFECT_KEY,
+    "measure",
+    "yi",
+    "vi",
+    "ci_lb",
+    "ci_ub",
+    "input_set",
+    "method",
+]
+POOLED_COLUMNS = [
+    "analysis",
+    "k",
+    "studies",
+    "estimate",
+    "ci_lb",
+    "ci_ub",
+    "pi_lb",
+    "pi_ub",
+    "tau2",
+    "I2",
+    "Q_p",
+]
+#: The files of one snapshot, in the order they are written.
+SNAPSHOT_FILES = (
+    "records.csv",
+    "decisions.csv",
+    "effects.csv",
+    "pooled.csv",
+    "prisma.json",
+    "meta.json",
+)
+#: The results files (relative to the results folder) each snapshot file is
+#: made from.
+SOURCES: dict[str, tuple[str, ...]] = {
+    "records.csv": (
+        "records/records.csv",
+        "records/clusters.csv",
+        "records/unique.csv",
+    ),
+    "decisions.csv": ("screening/final_decisions.csv",),
+    "effects.csv": ("effects/effects.csv",),
+    "pooled.csv": ("meta/summary.csv",),
+    "prisma.json": ("screening/prisma_counts.json",),
+}
+
+_ROUND_DIR = re.compile(r"^round_(\d+)$")
+_RUN_PIPELINE = "run the pipeline first (snakemake --cores 2)"
+
+
+class HistoryError(EvsynthError):
+    """A snapshot or the results it is taken from are missing or inconsistent."""
+
+
+# --- reading results -------------------------------------------------------------
+
+
+def _read_text_table(
+    path: Path, required: Sequence[str], columns: Sequence[str]
+) -> pd.DataFrame:
+    """Read a CSV as text; return ``columns`` (missing optional ones empty).
+
+    Raises
+    ------
+    InputError
+        If a column of ``required`` is missing or the file has no header.
+    """
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except pd.errors.EmptyDataError:
+        raise InputError(
+            "the file is empty", file=path, line=1, expected="a CSV header"
+        ) from None
+    for column in required:
+        if column not in frame.columns:
+            raise InputError(
+                f"missing column {column!r}",
+                file=path,
+                line=1,
+                expected=f"the columns {', '.join(required)}",
+            )
+    out = pd.DataFrame(
+        {c: frame[c] if c in frame.columns else "" for c in columns},
+        columns=list(columns),
+        index=frame.index,
+    )
+    return out.reset_index(drop=True)
+
+
+def _update_number(value: str, path: Path, row: int) -> int:
+    text = value.strip()
+    if not text:
+        return 0
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and number >= 0 and number.is_integer()):
+        raise InputError(
+            f"update {value!r} is not a search round",
+            file=path,
+            line=row + 1,
+            row=row,
+            column="update",
+            expected="a whole number >= 0 (0 for the original search)",
+        )
+    return int(number)
+
+
+def _updates(path: Path) -> list[int]:
+    if not path.is_file():
+        raise HistoryError(f"{path} not found: {_RUN_PIPELINE}")
+    frame = _read_text_table(path, ["record_id", "update"], ["record_id", "update"])
+    return [_update_number(v, path, i + 1) for i, v in enumerate(frame["update"])]
+
+
+def current_round(records_csv: str | Path) -> int:
+    """Return the latest search round of the records: the largest ``update``.
+
+    Parameters
+    ----------
+    records_csv : str or Path
+        ``results/records/records.csv``, whose ``update`` column comes from
+        the search manifest (0 for the original search, 1 for the first
+        update, ...).
+
+    Returns
+    -------
+    int
+        The largest update number; 0 when there are no records.
+
+    Raises
+    ------
+    HistoryError
+        If the file does not exist (the pipeline has not run).
+    InputError
+        If the ``update`` column is missing or holds something other than a
+        whole number >= 0.
+    """
+    return max(_updates(Path(records_csv)), default=0)
+
+
+def _check_round(round_no: object) -> int:
+    if (
+        isinstance(round_no, bool)
+        or not isinstance(round_no, numbers.Integral)
+        or int(round_no) < 0
+    ):
+        raise ValueError(f"round_no must be a whole number >= 0, got {round_no!r}")
+    return int(round_no)
+
+
+def _records_table(results: Path, round_no: int) -> pd.DataFrame:
+    records_csv, clusters_csv, unique_csv = (
+        results / p for p in SOURCES["records.csv"]
+    )
+    for path in (records_csv, clusters_csv, unique_csv):
+        if not path.is_file():
+            raise HistoryError(
+                f"{path} not found: the records stage has not run; {_RUN_PIPELINE}"
+            )
+    records = _read_text_table(
+        records_csv, ["record_id", "update"], ["record_id", "update"]
+    )
+    updates = [
+        _update_number(v, records_csv, i + 1) for i, v in enumerate(records["update"])
+    ]
+    latest = max(updates, default=0)
+    if round_no < latest:
+        raise HistoryError(
+            f"cannot snapshot round {round_no}: {records_csv} already holds records "
+            f"of update {latest}; snapshot each round right after its run "
+            f"(current_round() gives {latest})"
+        )
+    clusters = _read_text_table(
+        clusters_csv, ["cluster_id", "record_id"], ["cluster_id", "record_id"]
+    )
+    unique = _read_text_table(unique_csv, ["record_id"], ["record_id"])
+    cluster_of = dict(zip(clusters["record_id"], clusters["cluster_id"], strict=True))
+    missing = [r for r in records["record_id"] if r not in cluster_of]
+    if missing:
+        raise HistoryError(
+            f"{clusters_csv} has no cluster for {len(missing)} record(s) of "
+            f"{records_csv} (first: {missing[0]!r}); the records stage's outputs "
+            f"disagree: run it again ({_RUN_PIPELINE})"
+        )
+    kept = set(unique["record_id"])
+    return pd.DataFrame(
+        {
+            "record_id": records["record_id"],
+            "update": [str(u) for u in updates],
+            "cluster_id": [cluster_of[r] for r in records["record_id"]],
+            "kept": [str(r in kept) for r in records["record_id"]],
+        },
+        columns=RECORD_COLUMNS,
+    )
+
+
+def _optional_table(
+    path: Path, required: Sequence[str], columns: Sequence[str]
+) -> pd.DataFrame:
+    if not path.is_file():
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return _read_text_table(path, required, columns)
+
+
+def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
+    return lambda path: frame_to_csv(frame, path)
+
+
+def _bytes_writer(content: bytes) -> Callable[[Path], None]:
+    return lambda path: path.write_bytes(content)
+
+
+def _json_bytes(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def snapshot_dir(history_dir: str | Path, round_no: int) -> Path:
+    """Return the folder of a round's snapshot: ``<history_dir>/round_<n>``."""
+    return Path(history_dir) / f"round_{_check_round(round_no)}"
+
+
+def take_snapshot(
+    results_dir: str | Path, history_dir: str | Path, round_no: int
+) -> list[Path]:
+    """Store the key results of one search round in ``history_dir/round_<n>/``.
+
+    Parameters
+    ----------
+    results_dir : str or Path
+        The pipeline's results folder (``results``).
+    history_dir : str or Path
+        Where the snapshots are kept; created if needed.
+    round_no : int
+        The search round the results belong to, normally
+        ``current_round(results_dir / "records/records.csv")``.
+
+    Returns
+    -------
+    list of Path
+        The files written: records.csv, decisions.csv, effects.csv,
+        pooled.csv, prisma.json and meta.json (see the module's docstring).
+        An earlier snapshot of the same round is replaced.
+
+    Raises
+    ------
+    HistoryError
+        If the records stage's outputs are missing or disagree, or the records
+        already hold a later round than ``round_no``.
+    InputError
+        If a results table lacks a column the snapshot needs.
+    ValueError
+        If ``round_no`` is not a whole number >= 0.
+
+    Notes
+    -----
+    Screening decisions, PRISMA counts, effect sizes and pooled estimates
+    may be missing (the stage has not run yet): the tables are then written
+    with their headers only and prisma.json holds ``{}``; meta.json lists
+    them under ``missing``.
+    """
+    round_no = _check_round(round_no)
+    results = Path(results_dir)
+    out = snapshot_dir(history_dir, round_no)
+    records = _records_table(results, round_no)
+    decisions = _optional_table(
+        results / SOURCES["decisions.csv"][0],
+        ["record_id", "final_state"],
+        DECISION_COLUMNS,
+    )
+    effects = _optional_table(
+        results / SOURCES["effects.csv"][0], [*EFFECT_KEY, "yi", "vi"], EFFECT_COLUMNS
+    )
+    pooled = _optional_table(
+        results / SOURCES["pooled.csv"][0], ["analysis"], POOLED_COLUMNS
+    )
+    prisma_path = results / SOURCES["prisma.json"][0]
+    prisma = prisma_path.read_bytes() if prisma_path.is_file() else b"{}\n"
+    missing = sorted(
+        source
+        for sources in SOURCES.values()
+        for source in sources
+        if not (results / source).is_file()
+    )
+    meta = {
+        "round": round_no,
+        "evsynth_version": __version__,
+        "files": {name: list(sources) for name, sources in SOURCES.items()},
+        "missing": missing,
+    }
+    writers: dict[Path, Callable[[Path], None]] = {
+        out / "records.csv": _csv_writer(records),
+        out / "decisions.csv": _csv_writer(decisions),
+        out / "effects.csv": _csv_writer(effects),
+        out / "pooled.csv": _csv_writer(pooled),
+        out / "prisma.json": _bytes_writer(prisma),
+        out / "meta.json": _bytes_writer(_json_bytes(meta)),
+    }
+    write_files(writers)
+    return list(writers)
+
+
+# --- reading snapshots ------------------------------------------------------------
+
+
+@dataclass
+class Snapshot:
+    """One round's snapshot, read back.
+
+    Parameters
+    ----------
+    round : int
+        The search round.
+    records, decisions, effects, pooled : pandas.DataFrame
+        The tables, every cell as text (empty for a missing value).
+    prisma : dict
+        The PRISMA counts (empty when screening had not run).
+    meta : dict
+        The contents of meta.json.
+    """
+
+    round: int
+    records: pd.DataFrame
+    decisions: pd.DataFrame
+    effects: pd.DataFrame
+    pooled: pd.DataFrame
+    prisma: dict[str, Any]
+    meta: dict[str, Any]
+
+
+def list_rounds(history_dir: str | Path) -> list[int]:
+    """Return the rounds that have a snapshot in ``history_dir``, in order."""
+    folder = Path(history_dir)
+    if not folder.is_dir():
+        return []
+    found = []
+    for child in folder.iterdir():
+        match = _ROUND_DIR.match(child.name)
+        if match and child.is_dir() and (child / "meta.json").is_file():
+            found.append(int(match.group(1)))
+    return sorted(found)
+
+
+def _no_snapshot(history_dir: Path, round_no: int) -> HistoryError:
+    rounds = list_rounds(history_dir)
+    have = ", ".join(str(r) for r in rounds) if rounds else "none"
+    return HistoryError(
+        f"no snapshot of round {round_no} in {history_dir} (rounds found: {have}); "
+        "run the pipeline before and after adding the update, taking a snapshot "
+        "after each run (take_snapshot(results, history, current_round(records)))"
+    )
+
+
+def read_snapshot(history_dir: str | Path, round_no: int) -> Snapshot:
+    """Read the snapshot of one round.
+
+    Raises
+    ------
+    HistoryError
+        If the round has no snapshot, or the snapshot lacks one of its files.
+    """
+    history = Path(history_dir)
+    folder = snapshot_dir(history, round_no)
+    if not (folder / "meta.json").is_file():
+        raise _no_snapshot(history, round_no)
+    for name in SNAPSHOT_FILES:
+        if not (folder / name).is_file():
+            raise HistoryError(
+                f"the snapshot of round {round_no} in {folder} has no {name}; "
+                "rerun the pipeline for this round and take the snapshot again"
+            )
+
+    def table(name: str, columns: Sequence[str]) -> pd.DataFrame:
+        return _read_text_table(folder / name, columns, columns)
+
+    def load(name: str) -> dict[str, Any]:
+        path = folder / name
+        try:
+            value = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"not valid JSON: {exc.msg}", file=path, line=exc.lineno
+            ) from None
+        return value if isinstance(value, dict) else {}
+
+    return Snapshot(
+        round=int(round_no),
+        records=table("records.csv", RECORD_COLUMNS),
+        decisions=table("decisions.csv", DECISION_COLUMNS),
+        effects=table("effects.csv", EFFECT_COLUMNS),
+        pooled=table("pooled.csv", POOLED_COLUMNS),
+        prisma=load("prisma.json"),
+        meta=load("meta.json"),
+    )

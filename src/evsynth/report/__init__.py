@@ -1,0 +1,1 @@
+"""The review's report: one self-contained HTML page, its tables and exports."""

@@ -1,0 +1,492 @@
+"""The review report (index.html), its tables (XLSX, DOCX) and the RIS export."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+from evsynth.report.build import (
+    DOCX_TABLES,
+    MISSING,
+    SECTIONS,
+    SHEETS,
+    SOF_COLUMNS,
+    build_report,
+    build_tables,
+)
+from evsynth.report.exports import CSV_COLUMNS, export_included
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "results"
+REVIEW = ROOT / "data"
+CONFIG = ROOT / "config" / "config.yaml"
+
+pytestmark = pytest.mark.skipif(
+    not (RESULTS / "meta" / "summary.csv").is_file()
+    or not (RESULTS / "qualitative" / "barriers.csv").is_file(),
+    reason="results/ is incomplete: run `snakemake --cores 2` first",
+)
+
+VOID = {"meta", "img", "br", "hr", "link", "input", "col", "source", "wbr"}
+
+
+class Page(HTMLParser):
+    """Collects what the tests look at, and checks that tags nest properly."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.headings: dict[str, list[str]] = {"h1": [], "h2": [], "h3": [], "h4": []}
+        self.text: list[str] = []
+        self._heading: str | None = None
+        self._buffer: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag not in VOID:
+            self.stack.append(tag)
+        if tag in self.headings:
+            self._heading, self._buffer = tag, []
+        self._in_style = tag == "style"
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.stack[-1:]}>")
+            return
+        self.stack.pop()
+        if tag == self._heading:
+            self.headings[tag].append("".join(self._buffer).strip())
+            self._heading = None
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            return
+        self.text.append(data)
+        if self._heading:
+            self._buffer.append(data)
+
+    @property
+    def plain(self) -> str:
+        return re.sub(r"\s+", " ", "".join(self.text))
+
+
+def parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.close()
+    return page
+
+
+@pytest.fixture(scope="module")
+def config() -> dict:
+    with CONFIG.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, config) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    assert build_report(RESULTS, config, REVIEW, out) == [out / "index.html"]
+    assert build_tables(RESULTS, config, REVIEW, out) == [
+        out / "tables.xlsx",
+        out / "tables.docx",
+    ]
+    return out
+
+
+@pytest.fixture(scope="module")
+def page(built) -> Page:
+    return parse(built / "index.html")
+
+
+def summary_rows() -> list[dict[str, str]]:
+    with (RESULTS / "meta" / "summary.csv").open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def studies_csv() -> list[dict[str, str]]:
+    if not (REVIEW / "studies.csv").is_file():
+        return []
+    with (REVIEW / "studies.csv").open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+N_REPORTS = len(studies_csv())
+N_STUDIES = len({row["study_id"] for row in studies_csv()})
+
+
+def copy_results(target: Path) -> Path:
+    shutil.copytree(RESULTS, target, ignore=shutil.ignore_patterns("logs", "sheets"))
+    return target
+
+
+# --- the page ------------------------------------------------------------------
+
+
+def test_page_parses_with_balanced_tags(page):
+    assert page.errors == []
+    assert page.stack == []
+    assert page.headings["h1"] == [
+        (
+            "Mentoring and befriending for care-experienced children and young "
+            "people and those at risk of entering care"
+        )
+    ]
+
+
+def test_every_section_heading(page):
+    for _, heading in SECTIONS:
+        assert heading in page.headings["h2"]
+    ids = {attrs.get("id") for _, attrs in page.tags}
+    assert {anchor for anchor, _ in SECTIONS} <= ids
+
+
+def test_every_analysis_with_its_pooled_estimate(page):
+    rows = summary_rows()
+    assert rows
+    for row in rows:
+        assert row["label"] in page.headings["h3"]
+        estimate = float(row["estimate"])
+        low, high = float(row["ci_lb"]), float(row["ci_ub"])
+        assert f"g = {estimate:.2f}" in page.plain
+        assert f"{low:.2f} to {high:.2f}" in page.plain
+        assert f"meta-{row['analysis']}" in {a.get("id") for _, a in page.tags}
+
+
+def test_results_in_plain_words(page):
+    text = page.plain
+    assert (
+        "Across 13 studies the pooled effect was g = 0.26 (95% CI 0.16 to 0.36; "
+        "p < 0.001; prediction interval 0.09 to 0.43)." in text
+    )
+    assert "Heterogeneity was low (I² = 13%" in text
+    assert (
+        "Leaving out the three studies at high risk of bias (crossage2016, "
+        "therapeutic2019 and malrc2022) gave g = 0.22 (95% CI 0.11 to 0.33" in text
+    )
+    assert "Trim and fill (L0 estimator) imputed two studies on the left side" in text
+    assert "fewer than the 10 these tests need" in text
+    assert "The test for subgroup differences" in text
+    assert "In a meta-regression on months" in text
+    # screening agreement, PRISMA counts, study table, qualitative, methods
+    assert "Cohen's κ = 0.82 (0.71 to 0.92)" in text
+    assert f"In total {N_STUDIES} studies ({N_REPORTS} reports) were included." in text
+    assert "taussig2010_fhf" in text
+    assert "Trust and consistency" in text
+    assert "High confidence" in text
+    assert "Knapp-Hartung" in text
+    assert "exact small-sample correction" in text
+    assert "Viechtbauer W. Conducting meta-analyses in R with the metafor" in text
+    assert "Page MJ, McKenzie JE" in text
+
+
+def test_no_external_urls_and_images_are_embedded(page):
+    images = [attrs for tag, attrs in page.tags if tag == "img"]
+    # PRISMA, 4 RoB plots, a forest and a funnel plot per analysis, 2 heat maps
+    assert len(images) == 1 + 4 + 2 * len(summary_rows()) + 2
+    for tag, attrs in page.tags:
+        assert tag not in ("script", "link", "iframe", "object", "embed")
+        for name in ("src", "href"):
+            value = attrs.get(name)
+            if value is None:
+                continue
+            if name == "href":
+                assert value.startswith("#"), value
+            else:
+                assert value.startswith(
+                    ("data:image/svg+xml;base64,", "data:image/png;")
+                ), value[:40]
+    for attrs in images:
+        assert attrs["alt"]
+    forest = (RESULTS / "meta" / "forest_mental_health.svg").read_bytes()
+    embedded = [
+        base64.b64decode(a["src"].split(",", 1)[1])
+        for a in images
+        if a["alt"] == "Forest plot of Mental health"
+    ]
+    assert embedded == [forest]
+
+
+def test_no_css_fetches(built):
+    html = (built / "index.html").read_text(encoding="utf-8")
+    style = re.search(r"<style>(.*?)</style>", html, re.DOTALL).group(1)
+    assert "url(" not in style
+    assert "@import" not in style
+
+
+def test_page_is_byte_identical_when_built_again(built, config, tmp_path):
+    build_report(RESULTS, config, REVIEW, tmp_path)
+    build_tables(RESULTS, config, REVIEW, tmp_path)
+    for name in ("index.html", "tables.xlsx", "tables.docx"):
+        assert (tmp_path / name).read_bytes() == (built / name).read_bytes(), name
+
+
+# --- text from the data is escaped; spreadsheet cells are guarded --------------
+
+
+SCRIPT = '<script>alert("x")</script>'
+FORMULA = '=HYPERLINK("http://example.invalid","click")'
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory, config) -> Path:
+    """A copy of results/ with markup and a formula in text from the data."""
+    base = tmp_path_factory.mktemp("hostile")
+    results = copy_results(base / "results")
+    path = results / "qualitative" / "barriers.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rows[0]["theme"] = SCRIPT
+    rows[1]["theme"] = FORMULA
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    path = results / "rob" / "rob2_table.csv"
+    text = path.read_text(encoding="utf-8").replace(
+        "taussig2010_fhf", f"{SCRIPT}<b>x</b>", 1
+    )
+    path.write_text(text, encoding="utf-8")
+    report = json.loads((results / "meta" / "mental_health.json").read_text())
+    report["studies"][0]["study_id"] = SCRIPT
+    (results / "meta" / "mental_health.json").write_text(json.dumps(report))
+    title = dict(config, review_title=f"{SCRIPT} & review")
+    out = base / "out"
+    build_report(results, title, REVIEW, out)
+    build_tables(results, title, REVIEW, out)
+    return out
+
+
+def test_text_from_the_data_is_escaped(hostile):
+    html = (hostile / "index.html").read_text(encoding="utf-8")
+    assert "<script" not in html.lower()
+    assert "<b>x</b>" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; review" in html
+    page = parse(hostile / "index.html")
+    assert page.errors == []
+    assert SCRIPT in page.plain  # shown as text, not run
+    assert not [tag for tag, _ in page.tags if tag == "script"]
+
+
+def test_spreadsheet_cells_are_guarded(hostile):
+    from openpyxl import load_workbook
+
+    book = load_workbook(hostile / "tables.xlsx")
+    themes = [row[0] for row in book["Barriers"].iter_rows(min_row=2, values_only=True)]
+    assert "'" + FORMULA in themes
+    assert SCRIPT in themes
+    assert book["Contents"]["A1"].value == f"{SCRIPT} & review"
+    # numbers stay numbers, negative ones too
+    effects = book["Effects"]
+    header = [c.value for c in effects[1]]
+    yi = [
+        row[header.index("yi")]
+        for row in effects.iter_rows(min_row=2, values_only=True)
+    ]
+    assert all(isinstance(v, float) for v in yi)
+
+
+# --- tables.xlsx and tables.docx -----------------------------------------------
+
+
+def test_workbook_sheets_and_header_rows(built):
+    from openpyxl import load_workbook
+
+    book = load_workbook(built / "tables.xlsx")
+    assert book.sheetnames == list(SHEETS)
+    for name in SHEETS[1:]:
+        sheet = book[name]
+        assert sheet.freeze_panes == "A2"
+        header = list(sheet[1])
+        assert all(cell.font.bold for cell in header)
+        assert all(cell.value for cell in header)
+        assert sheet.max_row > 1
+        assert sheet.column_dimensions["A"].width >= 8
+    assert [c.value for c in book["Included studies"][1]][:5] == [
+        "Study",
+        "Main report",
+        "Title",
+        "Source",
+        "Reports (n)",
+    ]
+    assert book["Included studies"].max_row == 1 + N_STUDIES
+    assert [c.value for c in book["Barriers"][1]][:3] == [
+        "theme",
+        "subthemes",
+        "n_studies",
+    ]
+    pooled = book["Pooled results"]
+    header = [c.value for c in pooled[1]]
+    main = [
+        row
+        for row in pooled.iter_rows(min_row=2, values_only=True)
+        if row[header.index("model")] == "random effects"
+    ]
+    assert [r[0] for r in main] == [r["analysis"] for r in summary_rows()]
+    for row, expected in zip(main, summary_rows(), strict=True):
+        assert row[header.index("estimate")] == pytest.approx(
+            float(expected["estimate"])
+        )
+    contents = list(book["Contents"].iter_rows(min_row=4, values_only=True))
+    assert [r[0] for r in contents] == list(SHEETS[1:])
+
+
+def test_document_tables(built):
+    import docx
+
+    document = docx.Document(str(built / "tables.docx"))
+    tables = document.tables
+    assert len(tables) == len(DOCX_TABLES)
+    headings = [p.text for p in document.paragraphs if p.text.startswith("Table ")]
+    assert headings == [f"Table {i}. {t}" for i, t in enumerate(DOCX_TABLES, start=1)]
+
+    sof = tables[0]
+    assert [c.text for c in sof.rows[0].cells] == list(SOF_COLUMNS)
+    assert len(sof.rows) == 1 + len(summary_rows())
+    first = [c.text for c in sof.rows[1].cells]
+    assert first[:2] == ["Mental health", "13"]
+    assert first[2] == "2,082"  # 1,022 + 1,060 as in the forest plot
+    assert first[3] == "g = 0.26 (0.16 to 0.36)"
+    assert first[4] == "13%"
+    assert first[5] == ""  # certainty: for the review team
+
+    studies = tables[1]
+    assert [c.text for c in studies.rows[0].cells][:2] == ["Study", "Main report"]
+    assert len(studies.rows) == 1 + N_STUDIES
+    for table in tables[2:4]:
+        assert [c.text for c in table.rows[0].cells][:3] == [
+            "Theme",
+            "Subthemes",
+            "Studies (n)",
+        ]
+        assert len(table.rows) == 1 + 13
+    soqf = tables[4]
+    assert [c.text for c in soqf.rows[0].cells][:2] == [
+        "#",
+        "Summary of review finding",
+    ]
+    assert len(soqf.rows) == 1 + 12
+
+
+# --- missing results and the change report --------------------------------------
+
+
+def test_missing_sections_are_left_out_with_a_note(tmp_path, config):
+    results = tmp_path / "results"
+    shutil.copytree(RESULTS / "records", results / "records")
+    out = tmp_path / "out"
+    build_report(results, config, tmp_path / "no_review", out)
+    build_tables(results, config, tmp_path / "no_review", out)
+    page = parse(out / "index.html")
+    assert page.errors == []
+    for _, heading in SECTIONS:
+        assert heading in page.headings["h2"]
+    for key in ("rob", "meta", "qualitative", "changes", "studies", "agreement"):
+        assert MISSING[key] in page.plain, key
+    assert "No risk-of-bias table in this review." in page.plain
+    assert not [tag for tag, _ in page.tags if tag == "img"]
+    from openpyxl import load_workbook
+
+    assert load_workbook(out / "tables.xlsx").sheetnames == ["Contents"]
+
+
+def test_change_report_of_the_latest_update(tmp_path, config):
+    results = copy_results(tmp_path / "results")
+    changes = results / "changes"
+    changes.mkdir()
+    shutil.copy(RESULTS / "meta" / "funnel_education.png", changes / "estimates.png")
+    (changes / "changes.md").write_text(
+        "# Living review: changes from round 0 to round 1\n\n"
+        "## Headline numbers\n\n"
+        "- Records added in round 1: **12** (<i>new</i>)\n"
+        "- Pooled analyses: 1 changed\n\n"
+        "## Pooled estimates\n\n"
+        "![Pooled estimates, round 0 (grey) and round 1 (black)](estimates.png)\n\n"
+        "![remote](https://example.invalid/x.png)\n\n"
+        "| Analysis | Estimate (0) | Estimate (1) |\n"
+        "|---|---|---|\n"
+        "| mental_health | 0.261 | 0.250 |\n",
+        encoding="utf-8",
+    )
+    (changes / "summary.json").write_text(json.dumps({"old": 0, "new": 1}))
+    out = tmp_path / "out"
+    build_report(results, config, REVIEW, out)
+    html = (out / "index.html").read_text(encoding="utf-8")
+    page = parse(out / "index.html")
+    assert page.errors == []
+    section = html[
+        html.index('<section id="changes">') : html.index('<section id="methods">')
+    ]
+    assert "Living review: changes from round 0 to round 1" in section
+    assert "Records added in round 1: 12 (&lt;i&gt;new&lt;/i&gt;)" in section
+    assert "<td>mental_health</td>" in section
+    assert section.count("<img ") == 1
+    assert 'src="data:image/png;base64,' in section
+    assert "example.invalid" not in section
+    assert MISSING["changes"] not in html
+
+
+# --- RIS and CSV of the included reports ---------------------------------------
+
+
+def test_included_reports_round_trip_through_rispy(tmp_path):
+    import rispy
+
+    paths = export_included(RESULTS, REVIEW, tmp_path)
+    assert paths == [
+        tmp_path / "included_studies.ris",
+        tmp_path / "included_studies.csv",
+    ]
+    entries = rispy.loads(paths[0].read_text(encoding="utf-8"))
+    with paths[1].open(encoding="utf-8") as handle:
+        table = list(csv.DictReader(handle))
+    assert list(table[0]) == list(CSV_COLUMNS)
+    studies = studies_csv()
+    assert len(entries) == len(table) == len(studies) == N_REPORTS
+    assert {r["study_id"] for r in table} == {r["study_id"] for r in studies}
+    for entry, row in zip(entries, table, strict=True):
+        assert entry["type_of_reference"] in {"JOUR", "RPRT", "THES", "CPAPER", "GEN"}
+        assert entry["title"] == row["title"]
+        assert entry["authors"] == [a.strip() for a in row["authors"].split(";") if a]
+        assert entry.get("year", "") == row["year"]
+        assert entry["notes"] == [
+            (
+                f"study_id: {row['study_id']}; role: {row['role']}; "
+                f"record_id: {row['record_id']}"
+            )
+        ]
+        if row["doi"]:
+            assert entry["doi"] == row["doi"]
+    taussig = next(
+        e
+        for e in entries
+        if e["notes"][0].startswith("study_id: taussig2010_fhf; role: main")
+    )
+    assert taussig["start_page"] == "739"
+    assert taussig["end_page"] == "746"
+    assert taussig["journal_name"] == "Archives of Pediatrics and Adolescent Medicine"
+    kinds = {e["type_of_reference"] for e in entries}
+    assert {"JOUR", "THES", "RPRT"} <= kinds
+    again = tmp_path / "again"
+    export_included(RESULTS, REVIEW, again)
+    for path in paths:
+        assert (again / path.name).read_bytes() == path.read_bytes()
