@@ -19,6 +19,7 @@ include: "workflow/rules/effects.smk"
 include: "workflow/rules/meta.smk"
 include: "workflow/rules/rob.smk"
 include: "workflow/rules/qualitative.smk"
+include: "workflow/rules/history.smk"
 
 
 rule all:

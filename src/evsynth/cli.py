@@ -227,6 +227,36 @@ def _cmd_qualitative(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_changes(args: argparse.Namespace) -> int:
+    from evsynth.history.changes import compare_rounds, write_changes
+    from evsynth.history.snapshot import list_rounds
+
+    history = Path(args.history)
+    rounds = list_rounds(history)
+    new = args.to if args.to is not None else (max(rounds) if rounds else 0)
+    old = args.from_ if args.from_ is not None else new - 1
+    changes = compare_rounds(history, old, new)
+    write_changes(changes, args.out_dir, old=old, new=new)
+    log.info("changes from round %d to round %d written to %s", old, new, args.out_dir)
+    print((Path(args.out_dir) / "changes.md").read_text(encoding="utf-8"))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from evsynth.report.build import build_report, build_tables
+    from evsynth.report.exports import export_included
+
+    config = _load_config(args.config)
+    review = args.review_dir or config["review_dir"]
+    build_report(args.results, config, review, args.out_dir)
+    build_tables(args.results, config, review, args.out_dir)
+    export_included(
+        args.results, review, args.out_dir, studies=config["screening"]["studies"]
+    )
+    log.info("report written to %s/index.html", args.out_dir)
+    return 0
+
+
 def _cmd_prisma(args: argparse.Namespace) -> int:
     from evsynth.screening.prisma import flow_from_counts, read_template
     from evsynth.screening.prisma_plot import draw_prisma
@@ -535,6 +565,63 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="prisma", help="file name stem (default: prisma)")
     p.add_argument("--title", default=None, help="title above the diagram")
     p.set_defaults(func=_cmd_prisma)
+
+    p = sub.add_parser(
+        "changes",
+        help="what an update round changed (records, decisions, effects, estimates)",
+        description=(
+            "Compare two update rounds' snapshots (results/history/round_N, taken by "
+            "every workflow run) and write records_added.csv, decisions_changed.csv, "
+            "effects_changed.csv, pooled_changes.csv, summary.json, changes.md and "
+            "estimates.png/svg to --out-dir; print changes.md."
+        ),
+    )
+    p.add_argument(
+        "--from",
+        dest="from_",
+        type=int,
+        default=None,
+        metavar="ROUND",
+        help="the earlier round (default: the one before --to)",
+    )
+    p.add_argument(
+        "--to",
+        type=int,
+        default=None,
+        metavar="ROUND",
+        help="the later round (default: the latest snapshot)",
+    )
+    p.add_argument(
+        "--history",
+        default="results/history",
+        metavar="DIR",
+        help="folder of the snapshots (default: results/history)",
+    )
+    p.add_argument(
+        "--out-dir",
+        default="results/changes",
+        metavar="DIR",
+        help="output folder (default: results/changes)",
+    )
+    p.set_defaults(func=_cmd_changes)
+
+    p = sub.add_parser(
+        "report",
+        help="the review's HTML report, manuscript tables and exports",
+        description=(
+            "Write index.html (one self-contained page), tables.xlsx, tables.docx and "
+            "the included studies as RIS and CSV from a results folder."
+        ),
+    )
+    p.add_argument("--config", default="config/config.yaml", metavar="FILE")
+    p.add_argument("--review-dir", default=None, metavar="DIR")
+    p.add_argument("--results", default="results", metavar="DIR")
+    p.add_argument("--out-dir", default="results/report", metavar="DIR")
+    p.set_defaults(func=_cmd_report)
+
+    from evsynth.project import add_commands
+
+    add_commands(sub)
 
     p = sub.add_parser("formats", help="list the export formats evsynth reads")
     p.set_defaults(func=_cmd_formats)

@@ -50,6 +50,43 @@ def manifest_rows():
 MANIFEST_ROWS = manifest_rows()
 
 
+def current_round():
+    """The latest update round of the manifest (0 for the original searches)."""
+    import csv
+
+    path = Path(review_path(config["records"]["manifest"]))
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            values = [row.get("update", "") for row in csv.DictReader(handle)]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return 0
+    rounds = [int(v) for v in values if str(v).strip().isdigit()]
+    return max(rounds, default=0)
+
+
+CURRENT_ROUND = current_round()
+SNAPSHOT_FILES = [
+    "records.csv",
+    "decisions.csv",
+    "effects.csv",
+    "pooled.csv",
+    "prisma.json",
+    "meta.json",
+]
+CHANGES_FILES = [
+    "records_added.csv",
+    "decisions_changed.csv",
+    "effects_changed.csv",
+    "pooled_changes.csv",
+    "estimates.png",
+    "estimates.svg",
+    "living_prisma.csv",
+    "prisma_update.svg",
+    "prisma_update.png",
+    "prisma_update.pdf",
+]
+
+
 def parsed_exports():
     """The parsed form of every listed export (one import_search job each)."""
     return [f"results/records/parsed/{name}.pkl" for name in MANIFEST_ROWS]
@@ -166,19 +203,33 @@ def optional_rob_file(wildcards):
     return [str(path)] if path.is_file() else []
 
 
-def final_targets(wildcards):
-    """What `snakemake` builds: every stage whose inputs the review has.
+def has_effects():
+    return Path(review_path(config["effects"]["file"])).is_file()
 
-    Records and screening always run; effect sizes and meta-analyses when the
-    review has an extraction table, risk of bias and the qualitative synthesis
-    when it has their files. A new review can run before it has them all.
-    """
+
+def snapshot_meta_inputs():
+    """Effect sizes and meta-analyses go into the snapshot when the review has them."""
+    if not has_effects():
+        return []
+    return ["results/effects/effects.csv", "results/meta/summary.csv"]
+
+
+def has_previous_round():
+    """Whether a snapshot of the previous update round is on disk (from an earlier run)."""
+    if CURRENT_ROUND == 0:
+        return False
+    return Path(f"results/history/round_{CURRENT_ROUND - 1}/meta.json").is_file()
+
+
+def stage_targets():
+    """Outputs of every stage whose inputs the review has (not the report)."""
     targets = [
         *rules.import_records.output,
         *rules.deduplicate.output,
         *rules.screening.output,
+        *rules.snapshot.output,
     ]
-    if Path(review_path(config["effects"]["file"])).is_file():
+    if has_effects():
         targets += [*rules.effects.output, *rules.meta.output]
         for analysis in config["meta"]["analyses"]:
             name = analysis["name"]
@@ -198,4 +249,22 @@ def final_targets(wildcards):
         for key in ("findings", "appraisal", "cerqual")
     ):
         targets += [*rules.qualitative.output]
+    if has_previous_round():
+        targets += [*rules.changes.output]
     return targets
+
+
+def report_inputs(wildcards):
+    """The report reads every stage's results."""
+    return stage_targets()
+
+
+def final_targets(wildcards):
+    """What `snakemake` builds: every stage whose inputs the review has, and the report.
+
+    Records and screening always run; effect sizes and meta-analyses when the
+    review has an extraction table, risk of bias and the qualitative synthesis
+    when it has their files, the change report when an earlier update round was
+    run. A new review can run before it has them all.
+    """
+    return [*stage_targets(), *rules.report.output]

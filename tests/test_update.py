@@ -1,0 +1,99 @@
+"""A living-review update: the example's round 1 keeps every earlier id and reports what changed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(workdir, *extra):
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--cores",
+            "2",
+            "--configfile",
+            str(REPO / "config/config.yaml"),
+            "--config",
+            "review_dir=data",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_update_round_keeps_ids_and_reports_changes(tmp_path):
+    shutil.copytree(REPO / "data", tmp_path / "data")
+    assert snakemake(tmp_path).returncode == 0
+    results = tmp_path / "results"
+    records = pd.read_csv(results / "records/records.csv", dtype=str)
+    clusters = pd.read_csv(results / "records/clusters.csv", dtype=str)
+    decisions = pd.read_csv(results / "screening/final_decisions.csv", dtype=str)
+    effects = pd.read_csv(results / "effects/effects.csv")
+    assert (results / "history/round_0/meta.json").is_file()
+    assert not (results / "changes").exists()
+
+    apply = subprocess.run(
+        ["bash", str(REPO / "data/updates/round_1/apply.sh"), str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert apply.returncode == 0, apply.stderr
+    proc = snakemake(tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+    after = pd.read_csv(results / "records/records.csv", dtype=str)
+    same = after.set_index("record_id").loc[records["record_id"]]
+    assert list(same["source_file"]) == list(records["source_file"])
+    assert list(same["source_row"]) == list(records["source_row"])
+    new_clusters = pd.read_csv(results / "records/clusters.csv", dtype=str)
+    kept = new_clusters.set_index("record_id").loc[clusters["record_id"], "cluster_id"]
+    assert list(kept) == list(clusters["cluster_id"])
+    new_decisions = pd.read_csv(results / "screening/final_decisions.csv", dtype=str)
+    key = ["record_id", "stage"]
+    merged = decisions.merge(new_decisions, on=key, suffixes=("", "_new"))
+    assert len(merged) == len(decisions)
+    assert (merged["status"] == merged["status_new"]).all()
+    new_effects = pd.read_csv(results / "effects/effects.csv")
+    ids = ["study_id", "outcome", "domain", "timepoint", "comparison"]
+    both = effects.merge(new_effects, on=ids, suffixes=("", "_new"))
+    assert len(both) == len(effects)
+    assert (both["yi"] == both["yi_new"]).all()
+
+    summary = json.loads((results / "changes/summary.json").read_text())
+    manifest = pd.read_csv(REPO / "data/updates/round_1/searches_rows.csv")
+    assert summary["records_added"] == manifest["n_reported"].sum()
+    assert summary["included_new"] == 1
+    assert summary["effects_added"] == 2
+    assert summary["decision_changed"] == 0
+    pooled = pd.read_csv(results / "changes/pooled_changes.csv").set_index("analysis")
+    assert (
+        pooled.loc["mental_health", "k_new"] == pooled.loc["mental_health", "k_old"] + 1
+    )
+    living = pd.read_csv(results / "changes/living_prisma.csv").set_index("data")
+    assert (
+        int(living.loc["database_results", "round_1"]) == manifest["n_reported"].sum()
+    )
+    assert (results / "report/index.html").read_text(encoding="utf-8").count(
+        "round 1"
+    ) > 0
+    dry = snakemake(tmp_path, "--dry-run")
+    assert "Nothing to be done" in dry.stdout + dry.stderr
