@@ -1,0 +1,111 @@
+"""Benchmark: a no-op rerun of the example, and an update round against a full rerun.
+
+In a fresh folder: run the example review once; time `snakemake` when nothing
+changed (median of 3; target under 5 s); copy in update round 1
+(data/updates/round_1/apply.sh) and time the incremental run; then time a full
+rerun of the updated review (`--forceall`) as the peer, and report the ratio.
+
+Usage: python benchmarks/reruns.py
+Writes its section into benchmarks/RESULTS.md between its markers.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+START, END = "<!-- reruns:start -->", "<!-- reruns:end -->"
+
+
+def snakemake(workdir: Path, *extra: str) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--cores",
+            "2",
+            "--configfile",
+            str(REPO / "config/config.yaml"),
+            "--config",
+            "review_dir=data",
+            "--quiet",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - start
+    if proc.returncode:
+        raise SystemExit(proc.stderr[-3000:])
+    return seconds
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        shutil.copytree(REPO / "data", work / "data")
+        first = snakemake(work)
+        noop = statistics.median(snakemake(work) for _ in range(3))
+        subprocess.run(
+            ["bash", str(REPO / "data/updates/round_1/apply.sh"), str(work / "data")],
+            check=True,
+            capture_output=True,
+        )
+        update = snakemake(work)
+        full = snakemake(work, "--forceall")
+    lines = [
+        START,
+        "### Living review: reruns of the example",
+        "",
+        (
+            "Wall time of `snakemake --cores 2` on the example review in a fresh "
+            "folder (2-core shared machine, one run each unless stated). The first "
+            "run builds everything; the no-op rerun finds nothing to do (median of "
+            "3; target under 5 s); the update run follows `data/updates/round_1/"
+            "apply.sh` (two new exports, decisions, one new study); the peer is a "
+            "full rerun (`--forceall`) of the updated review."
+        ),
+        "",
+        "| run | time (s) |",
+        "|---|---|",
+        f"| first run of the example | {first:.1f} |",
+        f"| no-op rerun (median of 3) | {noop:.2f} |",
+        f"| update round 1, incremental | {update:.1f} |",
+        f"| update round 1, full rerun (`--forceall`) | {full:.1f} |",
+        "",
+        f"Incremental / full rerun: {update / full:.2f}.",
+        END,
+    ]
+    results = HERE / "RESULTS.md"
+    text = results.read_text(encoding="utf-8")
+    block = "\n".join(lines)
+    if START in text:
+        text = re.sub(
+            re.escape(START) + ".*?" + re.escape(END),
+            lambda _: block,
+            text,
+            flags=re.DOTALL,
+        )
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    results.write_text(text, encoding="utf-8")
+    print(block)
+
+
+if __name__ == "__main__":
+    main()
