@@ -17,3 +17,42 @@ def shared() -> Path:
     if not (SHARED / "benchmarks").is_dir():
         pytest.skip(f"shared data not found at {SHARED} (set EVSYNTH_SHARED)")
     return SHARED
+
+
+def example_results() -> Path:
+    """A results folder of the example review, built with Snakemake once per test
+    session in a temporary folder (never the repository's own, which may be stale)."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    work = Path(tempfile.gettempdir()) / f"evsynth-example-{os.getpid()}"
+    results = work / "results"
+    if (results / "report/index.html").is_file():
+        return results
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(REPO / "data", work / "data")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(REPO / "Snakefile"),
+            "--directory",
+            str(work),
+            "--cores",
+            "2",
+            "--configfile",
+            str(REPO / "config/config.yaml"),
+            "--config",
+            "review_dir=data",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode:
+        raise RuntimeError(proc.stderr[-3000:])
+    return results

@@ -23,17 +23,14 @@ from evsynth.report.build import (
     build_tables,
 )
 from evsynth.report.exports import CSV_COLUMNS, export_included
+from tests.conftest import example_results
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "results"
+RESULTS = example_results()
 REVIEW = ROOT / "data"
 CONFIG = ROOT / "config" / "config.yaml"
 
-pytestmark = pytest.mark.skipif(
-    not (RESULTS / "meta" / "summary.csv").is_file()
-    or not (RESULTS / "qualitative" / "barriers.csv").is_file(),
-    reason="results/ is incomplete: run `snakemake --cores 2` first",
-)
+pytestmark = pytest.mark.workflow
 
 VOID = {"meta", "img", "br", "hr", "link", "input", "col", "source", "wbr"}
 
