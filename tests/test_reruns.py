@@ -82,7 +82,8 @@ def test_a_new_decision_reruns_screening_only(review):
         f.write(
             "scopus:eid:2-s2.0-99000000006,title_abstract,amira,exclude,,,2023-08-01\n"
         )
-    assert planned(review)[0] == {"screening": 1, "all": 1}
+    # the round's snapshot and the report read the screening results too
+    assert planned(review)[0] == {"screening": 1, "snapshot": 1, "report": 1, "all": 1}
 
 
 def test_a_corrected_effect_row_reruns_its_analysis_only(review):
@@ -98,6 +99,8 @@ def test_a_corrected_effect_row_reruns_its_analysis_only(review):
         "effects_for_analysis": 1,
         "meta_analysis": 1,
         "meta": 1,
+        "snapshot": 1,
+        "report": 1,
         "all": 1,
     }
     assert "Effect sizes for the analysis mental_health" in text
@@ -115,6 +118,10 @@ def test_a_new_export_is_the_only_file_parsed_again(review):
         "import_records": 1,
         "deduplicate": 1,
         "screening": 1,
+        # update round 1 begins: its snapshot, the changes since round 0, the report
+        "snapshot": 1,
+        "changes": 1,
+        "report": 1,
         "all": 1,
     }
     assert "Parsing data/searches/medline_update.nbib" in text
