@@ -19,31 +19,27 @@ def shared() -> Path:
     return SHARED
 
 
-def example_results() -> Path:
-    """A results folder of the example review, built with Snakemake once per test
-    session in a temporary folder (never the repository's own, which may be stale)."""
-    import shutil
+def run_snakemake(workdir: Path, *extra: str, cores: int = 2):
+    """Run the workflow on the review in ``workdir/data`` (``review_dir=data``).
+
+    Targets and other Snakemake options go in ``extra``; returns the completed
+    process (stdout and stderr captured, never raises on failure).
+    """
     import subprocess
     import sys
-    import tempfile
 
-    work = Path(tempfile.gettempdir()) / f"evsynth-example-{os.getpid()}"
-    results = work / "results"
-    if (results / "report/index.html").is_file():
-        return results
-    shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(REPO / "data", work / "data")
-    proc = subprocess.run(
+    return subprocess.run(
         [
             sys.executable,
             "-m",
             "snakemake",
+            *extra,
             "--snakefile",
             str(REPO / "Snakefile"),
             "--directory",
-            str(work),
+            str(workdir),
             "--cores",
-            "2",
+            str(cores),
             "--configfile",
             str(REPO / "config/config.yaml"),
             "--config",
@@ -53,6 +49,21 @@ def example_results() -> Path:
         text=True,
         check=False,
     )
+
+
+def example_results() -> Path:
+    """A results folder of the example review, built with Snakemake once per test
+    session in a temporary folder (never the repository's own, which may be stale)."""
+    import shutil
+    import tempfile
+
+    work = Path(tempfile.gettempdir()) / f"evsynth-example-{os.getpid()}"
+    results = work / "results"
+    if (results / "report/index.html").is_file():
+        return results
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(REPO / "data", work / "data")
+    proc = run_snakemake(work)
     if proc.returncode:
         raise RuntimeError(proc.stderr[-3000:])
     return results

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -25,27 +24,7 @@ def browser() -> str | None:
 )
 def test_report_opens_in_headless_chromium(tmp_path):
     shutil.copytree(REPO / "data", tmp_path / "data")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "results/report/index.html",
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(tmp_path),
-            "--cores",
-            "2",
-            "--configfile",
-            str(REPO / "config/config.yaml"),
-            "--config",
-            "review_dir=data",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = run_snakemake(tmp_path, "results/report/index.html")
     assert proc.returncode == 0, proc.stderr[-2000:]
     page = tmp_path / "results/report/index.html"
     shot = tmp_path / "report.png"

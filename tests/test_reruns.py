@@ -4,40 +4,15 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from tests.conftest import REPO
+from tests.conftest import run_snakemake as snakemake
 
 pytestmark = pytest.mark.workflow
-
-
-def snakemake(workdir: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(workdir),
-            "--cores",
-            "2",
-            "--configfile",
-            str(REPO / "config/config.yaml"),
-            "--config",
-            "review_dir=data",
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def planned(workdir: Path) -> tuple[dict[str, int], str]:

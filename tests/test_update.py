@@ -5,38 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
 from tests.conftest import REPO
+from tests.conftest import run_snakemake as snakemake
 
 pytestmark = pytest.mark.workflow
-
-
-def snakemake(workdir, *extra):
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(REPO / "Snakefile"),
-            "--directory",
-            str(workdir),
-            "--cores",
-            "2",
-            "--configfile",
-            str(REPO / "config/config.yaml"),
-            "--config",
-            "review_dir=data",
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def test_update_round_keeps_ids_and_reports_changes(tmp_path):
