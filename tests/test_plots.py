@@ -21,6 +21,7 @@ from evsynth.plots.forest import (
     forest_figure,
 )
 from evsynth.plots.funnel import FunnelData, draw_funnel, funnel_figure
+from evsynth.plots.style import MEASURE_DPI
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 MINUS = "\u2212"
@@ -683,7 +684,7 @@ def test_forest_texts_fit_and_nothing_overlaps(name):
 def test_forest_geometry_holds_at_the_png_resolution(dpi):
     for name in ("long-labels", "ratio-subgroups"):
         data = FORESTS[name]()
-        fig = forest._figure(data, (*forest.MEASURE_DPI, dpi))
+        fig = forest._figure(data, (*MEASURE_DPI, dpi))
         fig.set_dpi(dpi)
         check_forest(fig, data)
 
@@ -724,7 +725,7 @@ def test_long_labels_are_wrapped_and_ellipsised():
 
 
 def test_wrapping_keeps_relations_whole():
-    ts = forest._Type(forest.NOTE_SIZE, forest.MEASURE_DPI)
+    ts = forest._Type(forest.NOTE_SIZE, MEASURE_DPI)
     text = "Heterogeneity: \u03c4\u00b2 = 0.31; I\u00b2 = 92%; Q = 152.23 (df = 12), p < 0.001"
     for width in (1.0, 1.5, 2.0, 2.5):
         lines = ts.wrap(text, width, clauses=True)
@@ -874,7 +875,7 @@ def test_funnel_texts_fit_and_nothing_overlaps(name):
 
 @pytest.mark.parametrize("dpi", [72, 300])
 def test_funnel_geometry_holds_at_the_png_resolution(dpi):
-    fig = funnel._figure(funnel_data(), (*forest.MEASURE_DPI, dpi))
+    fig = funnel._figure(funnel_data(), (*MEASURE_DPI, dpi))
     fig.set_dpi(dpi)
     check_funnel(fig)
 

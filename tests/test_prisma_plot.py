@@ -12,6 +12,7 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from evsynth.plots.style import MEASURE_DPI
 from evsynth.screening import prisma_plot
 from evsynth.screening.prisma_plot import PrismaFlow, draw_prisma, prisma_figure
 
@@ -388,7 +389,7 @@ def test_text_fits_boxes_and_nothing_overlaps(name):
 @pytest.mark.parametrize("dpi", [72, 300])
 def test_geometry_holds_at_the_png_resolution(dpi):
     # draw_prisma measures text at the PNG's resolution too.
-    fig = prisma_plot._figure(extreme_flow(), None, (*prisma_plot.MEASURE_DPI, dpi))
+    fig = prisma_plot._figure(extreme_flow(), None, (*MEASURE_DPI, dpi))
     fig.set_dpi(dpi)
     check_geometry(fig)
 

@@ -44,12 +44,12 @@ from evsynth.history.snapshot import (
     snapshot_dir,
 )
 from evsynth.io import frame_to_csv, write_files
+from evsynth.plots import style as _st
 from evsynth.plots.forest import (
     AXIS_LINEWIDTH,
     BODY_SIZE,
     CI_LINEWIDTH,
     INK,
-    MEASURE_DPI,
     NOTE_SIZE,
     NULL_COLOUR,
     NULL_LINEWIDTH,
@@ -59,12 +59,9 @@ from evsynth.plots.forest import (
     TICK_PAD,
     TITLE_SIZE,
     _fmt,
-    _font,
     _linear_ticks,
-    _style,
     _Type,
 )
-from evsynth.screening import prisma_plot
 from evsynth.screening.decide import STATES
 from evsynth.screening.prisma import (
     TEMPLATE,
@@ -625,15 +622,15 @@ def estimates_figure(changes: Changes) -> Figure:
         ``estimates-<i>-<old|new>-ci`` and ``-dot`` for analysis ``i`` (from
         0), ``estimates-null`` and ``estimates-panel``.
     """
-    with _style():
+    with _st.style():
         return _estimates_figure(changes)
 
 
 def _estimates_figure(changes: Changes) -> Figure:
-    body = _Type(BODY_SIZE, MEASURE_DPI)
-    bold = _Type(BODY_SIZE, MEASURE_DPI, bold=True)
-    big = _Type(TITLE_SIZE, MEASURE_DPI, bold=True)
-    note = _Type(NOTE_SIZE, MEASURE_DPI)
+    body = _Type(BODY_SIZE, _st.MEASURE_DPI)
+    bold = _Type(BODY_SIZE, _st.MEASURE_DPI, bold=True)
+    big = _Type(TITLE_SIZE, _st.MEASURE_DPI, bold=True)
+    note = _Type(NOTE_SIZE, _st.MEASURE_DPI)
     line_h = body.ascent + body.descent
     pitch = body.pitch
     rows = changes.pooled.to_dict(orient="records")
@@ -750,7 +747,7 @@ def _estimates_figure(changes: Changes) -> Figure:
         ax.spines[spine].set_visible(False)
     ax.spines["bottom"].set_linewidth(AXIS_LINEWIDTH)
     ax.yaxis.set_visible(False)
-    ax.set_xticks(ticks, tick_labels, fontproperties=_font(BODY_SIZE))
+    ax.set_xticks(ticks, tick_labels, fontproperties=_st.font(BODY_SIZE))
     ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
     ax.tick_params(
         axis="x",
@@ -847,7 +844,7 @@ def _put(
 
 def _figure_writer(fig: Figure, fmt: str, dpi: int = 300) -> Callable[[Path], None]:
     def write(path: Path) -> None:
-        with _style():
+        with _st.style():
             if fmt == "svg":
                 fig.savefig(path, format="svg", dpi=dpi, metadata={"Date": None})
             else:
@@ -1411,7 +1408,7 @@ def write_living_prisma(
 
     def save(fmt: str) -> Callable[[Path], None]:
         def write(path: Path) -> None:
-            with prisma_plot._style():
+            with _st.style():
                 if fmt == "svg":
                     fig.savefig(path, format="svg", dpi=300, metadata={"Date": None})
                 elif fmt == "pdf":

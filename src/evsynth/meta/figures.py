@@ -6,9 +6,9 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import matplotlib as mpl
 from matplotlib.figure import Figure
 
+from evsynth.plots import style as _st
 from evsynth.plots.forest import ForestData, ForestRow, ForestSummary, forest_figure
 from evsynth.plots.funnel import FunnelData, funnel_figure
 
@@ -21,13 +21,6 @@ MEASURE_LABELS = {
     "OR": "Odds ratio",
     "RR": "Risk ratio",
     "RD": "Risk difference",
-}
-_RC = {
-    "svg.fonttype": "none",
-    "svg.hashsalt": "evsynth",
-    "pdf.fonttype": 42,
-    "text.usetex": False,
-    "axes.unicode_minus": True,
 }
 _ROB_LABELS = {
     "low": "Low",
@@ -204,7 +197,7 @@ def save_figure(kind: str, data: Any, path: Path, fmt: str, dpi: int = 300) -> N
     Same data, same bytes: matplotlib's default style with fixed SVG ids and no
     date in the metadata.
     """
-    with mpl.style.context("default"), mpl.rc_context(_RC):
+    with _st.style():
         if data is None:
             figure = _placeholder(
                 "Too few studies for this analysis (see summary.csv)."

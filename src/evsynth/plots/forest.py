@@ -20,25 +20,24 @@ through pyplot, and the same data always give byte-identical files.
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 import numbers
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.style
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties, findfont, get_font
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Polygon, Rectangle
-from matplotlib.textpath import TextToPath
 from matplotlib.transforms import ScaledTranslation, Transform
 
 from evsynth.io import atomic_path
+from evsynth.plots import style as _st
 
 __all__ = [
     "ForestData",
@@ -49,7 +48,6 @@ __all__ = [
 ]
 
 # --- appearance ---------------------------------------------------------------
-FONT_FAMILY = "DejaVu Sans"
 BODY_SIZE = 8.0  # pt: rows, headers, ticks
 NOTE_SIZE = 7.5  # pt: heterogeneity and test lines
 TITLE_SIZE = 10.0  # pt, bold
@@ -111,19 +109,6 @@ ARROW_LENGTH = 4.5 / 72
 ARROW_HALF = 2.2 / 72
 TICK_LABEL_GAP = 0.08  # least space between two tick labels
 MAX_TICK_INTERVALS = 7
-#: Text is measured unhinted (vector output) and with Agg's hinting at these
-#: resolutions; the widest measure wins, so PNGs do not overflow either.
-MEASURE_DPI = (100, 300)
-
-_RC = {
-    "svg.fonttype": "none",  # text stays text: searchable numbers
-    "svg.hashsalt": "evsynth",  # deterministic ids
-    "pdf.fonttype": 42,
-    "text.usetex": False,
-    "axes.unicode_minus": True,
-}
-
-
 # --- data ---------------------------------------------------------------------
 
 
@@ -381,53 +366,6 @@ def _validate(data: object) -> None:
 # --- text measurement ---------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _style() -> Iterator[None]:
-    """Matplotlib's default style plus our output settings, whatever the user's."""
-    with mpl.style.context("default"), mpl.rc_context(_RC):
-        yield
-
-
-@functools.cache
-def _font(size: float, bold: bool = False, italic: bool = False) -> FontProperties:
-    return FontProperties(
-        family=FONT_FAMILY,
-        style="italic" if italic else "normal",
-        variant="normal",
-        weight="bold" if bold else "normal",
-        stretch="normal",
-        size=size,
-    )
-
-
-@functools.cache
-def _renderer(dpi: float) -> RendererAgg:
-    return RendererAgg(1, 1, dpi)
-
-
-@functools.cache
-def _vertical_metrics() -> tuple[float, float]:
-    """Font ascent and descent, in em."""
-    font = get_font(findfont(_font(BODY_SIZE)))
-    return font.ascender / font.units_per_EM, -font.descender / font.units_per_EM
-
-
-@functools.lru_cache(maxsize=65536)
-def _width(
-    text: str, size: float, bold: bool, italic: bool, dpis: tuple[float, ...]
-) -> float:
-    """Width of one line of text in inches: the widest of all renderings."""
-    if not text:
-        return 0.0
-    prop = _font(size, bold, italic)
-    points, _, _ = TextToPath().get_text_width_height_descent(text, prop, False)
-    widths = [points / 72]
-    for dpi in dpis:
-        pixels, _, _ = _renderer(dpi).get_text_width_height_descent(text, prop, False)
-        widths.append(pixels / dpi)
-    return max(widths)
-
-
 class _Type:
     """One font: measures, wraps and ellipsises text."""
 
@@ -444,17 +382,17 @@ class _Type:
         self.italic = italic
         self.dpis = dpis
         self.em = size / 72
-        ascent, descent = _vertical_metrics()
+        ascent, descent = _st.vertical_metrics()
         self.ascent = ascent * self.em
         self.descent = descent * self.em
         self.pitch = PITCH_EM * self.em
 
     @property
     def font(self) -> FontProperties:
-        return _font(self.size, self.bold, self.italic)
+        return _st.font(self.size, self.bold, self.italic)
 
     def width(self, text: str) -> float:
-        return _width(text, self.size, self.bold, self.italic, self.dpis)
+        return _st.text_width(text, self.size, self.bold, self.dpis, self.italic)
 
     def ellipsise(self, text: str, width: float) -> str:
         """Cut the text and end it with an ellipsis if it is wider than ``width``."""
@@ -654,7 +592,7 @@ def _fits(
     panel: float,
 ) -> bool:
     """Tell whether the tick labels fit side by side on an axis ``panel`` wide."""
-    body = _Type(BODY_SIZE, MEASURE_DPI)
+    body = _Type(BODY_SIZE, _st.MEASURE_DPI)
     scale = panel / (lim[1] - lim[0])
     widths = [body.width(t) for t in labels]
     for i in range(len(positions) - 1):
@@ -1356,7 +1294,7 @@ def _draw(layout: _Layout, data: ForestData) -> Figure:
         ax.spines[side].set_visible(False)
     ax.spines["bottom"].set_linewidth(AXIS_LINEWIDTH)
     ax.yaxis.set_visible(False)
-    ax.set_xticks(layout.ticks, layout.tick_labels, fontproperties=_font(BODY_SIZE))
+    ax.set_xticks(layout.ticks, layout.tick_labels, fontproperties=_st.font(BODY_SIZE))
     ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
     ax.tick_params(
         axis="x",
@@ -1458,7 +1396,7 @@ def _draw(layout: _Layout, data: ForestData) -> Figure:
 
 def _figure(data: ForestData, dpis: tuple[float, ...]) -> Figure:
     _validate(data)
-    with _style():
+    with _st.style():
         layout = _layout(data, dpis)
         return _draw(layout, data)
 
@@ -1490,7 +1428,7 @@ def forest_figure(data: ForestData) -> Figure:
         If a number is missing or not finite, an estimate lies outside its
         interval, or a subgroup summary names no group of the rows.
     """
-    return _figure(data, MEASURE_DPI)
+    return _figure(data, _st.MEASURE_DPI)
 
 
 def _check_dpi(dpi: object) -> int:
@@ -1501,7 +1439,7 @@ def _check_dpi(dpi: object) -> int:
 
 def _save(fig: Figure, png: str | Path, svg: str | Path, dpi: int) -> None:
     """Write PNG and SVG, both or neither, with deterministic bytes."""
-    with _style(), contextlib.ExitStack() as stack:
+    with _st.style(), contextlib.ExitStack() as stack:
         tmp_png = stack.enter_context(atomic_path(png))
         tmp_svg = stack.enter_context(atomic_path(svg))
         fig.savefig(tmp_png, format="png", dpi=dpi)
@@ -1532,6 +1470,6 @@ def draw_forest(
         a positive integer.
     """
     dpi = _check_dpi(dpi)
-    dpis = tuple(sorted({*MEASURE_DPI, dpi}))
+    dpis = tuple(sorted({*_st.MEASURE_DPI, dpi}))
     fig = _figure(data, dpis)
     _save(fig, png, svg, dpi)

@@ -27,22 +27,20 @@ from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon
 
+from evsynth.plots import style as _st
 from evsynth.plots.forest import (
     AXIS_LINEWIDTH,
     BODY_SIZE,
     INK,
-    MEASURE_DPI,
     NOTE_SIZE,
     TITLE_SIZE,
     _check_dpi,
     _decimals,
     _fmt,
-    _font,
     _linear_ticks,
     _ratio_ticks,
     _real,
     _save,
-    _style,
     _text,
     _Type,
 )
@@ -187,7 +185,7 @@ def _y_ticks(se_max: float) -> tuple[float, list[float], list[str]]:
 
 def _figure(data: FunnelData, dpis: tuple[float, ...]) -> Figure:
     _validate(data)
-    with _style():
+    with _st.style():
         return _draw(data, dpis)
 
 
@@ -250,8 +248,8 @@ def _draw(data: FunnelData, dpis: tuple[float, ...]) -> Figure:
     ax.set_gid("funnel-axes")
     ax.set_xlim(*x_lim)
     ax.set_ylim(y_max, 0.0)  # standard errors downwards: 0 at the top
-    ax.set_xticks(x_ticks, x_labels, fontproperties=_font(BODY_SIZE))
-    ax.set_yticks(y_ticks, y_labels, fontproperties=_font(BODY_SIZE))
+    ax.set_xticks(x_ticks, x_labels, fontproperties=_st.font(BODY_SIZE))
+    ax.set_yticks(y_ticks, y_labels, fontproperties=_st.font(BODY_SIZE))
     ax.minorticks_off()
     ax.tick_params(
         direction="out",
@@ -401,7 +399,7 @@ def _draw(data: FunnelData, dpis: tuple[float, ...]) -> Figure:
         loc="upper left",
         bbox_to_anchor=(1.0, 1.0),
         borderaxespad=0.0,
-        prop=_font(NOTE_SIZE),
+        prop=_st.font(NOTE_SIZE),
         frameon=False,
         handlelength=2.2,
     )
@@ -492,7 +490,7 @@ def funnel_figure(data: FunnelData) -> Figure:
         If a number is not finite, a standard error is not positive, lists
         differ in length or a contour level is outside (0, 1).
     """
-    return _figure(data, MEASURE_DPI)
+    return _figure(data, _st.MEASURE_DPI)
 
 
 def draw_funnel(
@@ -516,5 +514,5 @@ def draw_funnel(
         a positive integer.
     """
     dpi = _check_dpi(dpi)
-    fig = _figure(data, tuple(sorted({*MEASURE_DPI, dpi})))
+    fig = _figure(data, tuple(sorted({*_st.MEASURE_DPI, dpi})))
     _save(fig, png, svg, dpi)

@@ -11,9 +11,7 @@ same matrix always gives byte-identical SVG and PNG files.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,16 +19,16 @@ import matplotlib as mpl
 import matplotlib.style
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties, findfont, get_font
+from matplotlib.font_manager import findfont, get_font
 from matplotlib.patches import Rectangle
-from matplotlib.textpath import TextToPath
+
+from evsynth.plots import style as _st
 
 __all__ = ["heatmap_figure", "save_figure"]
 
 # --- appearance ---------------------------------------------------------------
-FONT_FAMILY = "DejaVu Sans"
 LABEL_SIZE = 8.0  # pt: theme and study labels, counts
 AXIS_SIZE = 9.0  # pt, bold: xlabel and ylabel
 TITLE_SIZE = 10.5  # pt, bold
@@ -68,58 +66,13 @@ COL_UPRIGHT_MAX = 1.9
 BREAK_AFTER = ("_", "-", ".", "/")
 TITLE_MIN_WIDTH = 4.0
 TITLE_MAX_WIDTH = 7.0
-#: Text is measured unhinted (vector output) and with Agg's hinting at these
-#: resolutions; the widest measure wins, so PNGs do not overflow either.
-MEASURE_DPI = (100, 300)
 PNG_DPI = 300
-
-_RC = {
-    "svg.fonttype": "none",  # text stays text: searchable labels
-    "svg.hashsalt": "evsynth",  # deterministic ids
-    "text.usetex": False,
-}
-
-
-@contextlib.contextmanager
-def _style() -> Iterator[None]:
-    """Matplotlib's default style plus our output settings, whatever the user's."""
-    with mpl.style.context("default"), mpl.rc_context(_RC):
-        yield
-
-
-@functools.cache
-def _font(size: float, bold: bool = False) -> FontProperties:
-    return FontProperties(
-        family=FONT_FAMILY,
-        style="normal",
-        variant="normal",
-        weight="bold" if bold else "normal",
-        stretch="normal",
-        size=size,
-    )
-
-
-@functools.cache
-def _renderer(dpi: float) -> RendererAgg:
-    return RendererAgg(1, 1, dpi)
-
-
-@functools.lru_cache(maxsize=65536)
-def _width(text: str, size: float, bold: bool) -> float:
-    """Width of one line of text in inches: the widest of all renderings."""
-    prop = _font(size, bold)
-    points, _, _ = TextToPath().get_text_width_height_descent(text, prop, False)
-    widths = [points / 72]
-    for dpi in MEASURE_DPI:
-        pixels, _, _ = _renderer(dpi).get_text_width_height_descent(text, prop, False)
-        widths.append(pixels / dpi)
-    return max(widths)
 
 
 @functools.cache
 def _metrics(size: float, bold: bool) -> tuple[float, float, float]:
     """Ascent, descent and line pitch in inches."""
-    font = get_font(findfont(_font(size, bold)))
+    font = get_font(findfont(_st.font(size, bold)))
     em = size / 72
     return (
         font.ascender / font.units_per_EM * em,
@@ -140,7 +93,8 @@ class _Block:
     @property
     def width(self) -> float:
         return max(
-            (_width(line, self.size, self.bold) for line in self.lines), default=0
+            (_st.text_width(line, self.size, self.bold) for line in self.lines),
+            default=0,
         )
 
     @property
@@ -156,14 +110,14 @@ def _wrap(text: str, width: float, size: float, bold: bool = False) -> _Block:
     broken = False
     for word in str(text).split():
         candidate = f"{current} {word}" if current else word
-        if _width(candidate, size, bold) <= width:
+        if _st.text_width(candidate, size, bold) <= width:
             current = candidate
             continue
         if current:
             lines.append(current)
-        while len(word) > 1 and _width(word, size, bold) > width:
+        while len(word) > 1 and _st.text_width(word, size, bold) > width:
             k = len(word) - 1
-            while k > 1 and _width(word[:k], size, bold) > width:
+            while k > 1 and _st.text_width(word[:k], size, bold) > width:
                 k -= 1
             # Break after a separator (study ids like smith_jones_2021) if any.
             cut = max(word.rfind(sep, 0, k) for sep in BREAK_AFTER) + 1
@@ -238,7 +192,7 @@ def heatmap_figure(
         if values is not None
         else np.zeros(matrix.shape, dtype=np.int64)
     )
-    with _style():
+    with _st.style():
         return _draw(
             counts,
             [str(r) for r in matrix.index],
@@ -270,7 +224,9 @@ def _draw(
 
     # Column labels: side by side if they fit, else upright.
     flat = [_wrap(c, COL_FLAT_MAX, LABEL_SIZE) for c in cols]
-    count_w = max((_width(str(v), LABEL_SIZE, False) for v in counts.flat), default=0)
+    count_w = max(
+        (_st.text_width(str(v), LABEL_SIZE, False) for v in counts.flat), default=0
+    )
     cell_w = max(CELL_MIN, count_w + 2 * CELL_PAD)
     flat_w = max((b.width for b in flat), default=0) + 2 * CELL_PAD
     upright = not (
@@ -314,7 +270,7 @@ def _draw(
     top += col_band + (LABEL_GAP if cols else 0.0)
     grid_top = top
     height = grid_top + grid_h + MARGIN
-    ylabel_len = _width(ylabel, AXIS_SIZE, True) if ylabel else 0.0
+    ylabel_len = _st.text_width(ylabel, AXIS_SIZE, True) if ylabel else 0.0
     # The upright y label may run above and below the grid, never past the title.
     band_top = xlabel_top
     height = max(height, band_top + ylabel_len + MARGIN)
@@ -332,7 +288,7 @@ def _draw(
             height - y,
             s,
             transform=inches,
-            fontproperties=_font(size, bold),
+            fontproperties=_st.font(size, bold),
             parse_math=False,
             usetex=False,
             gid=gid,
@@ -459,5 +415,5 @@ def save_figure(fig: Figure, path: str | Path, fmt: str, dpi: int = PNG_DPI) -> 
     if fmt not in ("svg", "png"):
         raise ValueError(f"fmt must be 'svg' or 'png', got {fmt!r}")
     metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-    with _style():
+    with _st.style():
         fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata)

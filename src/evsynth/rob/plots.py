@@ -18,22 +18,19 @@ files when saved with :func:`save_figure`.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib as mpl
-import matplotlib.style
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Rectangle
-from matplotlib.textpath import TextPath, TextToPath
+from matplotlib.textpath import TextPath
 
+from evsynth.plots import style as _st
 from evsynth.rob.model import (
     DEFAULT_OUTCOME,
     ToolSpec,
@@ -44,7 +41,6 @@ from evsynth.rob.model import (
 __all__ = ["save_figure", "summary_figure", "traffic_light_figure"]
 
 # --- appearance ---------------------------------------------------------------
-FONT_FAMILY = "DejaVu Sans"
 TITLE_SIZE = 10.0  # pt, bold
 BODY_SIZE = 8.0  # pt: study labels, column headers, key, legend
 NOTE_SIZE = 7.0  # pt: the tool's reference
@@ -93,72 +89,16 @@ LEGEND_SWATCH = 0.13
 LEGEND_ENTRY_GAP = 0.22
 PERCENT_PAD = 0.04
 ELLIPSIS = "\u2026"
-#: Text is measured unhinted (vector output) and with Agg's hinting at these
-#: resolutions; the widest measure wins, so PNGs do not overflow either.
-MEASURE_DPI = (100, 300)
 #: Resolution of the PNG files.
 PNG_DPI = 300
 
-_RC = {
-    "svg.fonttype": "none",  # text stays text: searchable labels
-    "svg.hashsalt": "evsynth",  # deterministic ids
-    "pdf.fonttype": 42,
-    "text.usetex": False,
-}
-
-
 # --- text measurement -----------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _style() -> Iterator[None]:
-    """Matplotlib's default style plus our output settings, whatever the user's."""
-    with mpl.style.context("default"), mpl.rc_context(_RC):
-        yield
-
-
-@functools.cache
-def _font(size: float, bold: bool = False) -> FontProperties:
-    return FontProperties(
-        family=FONT_FAMILY,
-        style="normal",
-        variant="normal",
-        weight="bold" if bold else "normal",
-        stretch="normal",
-        size=size,
-    )
-
-
-@functools.cache
-def _renderer(dpi: float) -> RendererAgg:
-    return RendererAgg(1, 1, dpi)
-
-
-@functools.cache
-def _vertical_metrics() -> tuple[float, float]:
-    """Font ascent and descent, in em."""
-    font = get_font(findfont(_font(BODY_SIZE)))
-    return font.ascender / font.units_per_EM, -font.descender / font.units_per_EM
-
-
-@functools.lru_cache(maxsize=65536)
-def _width(text: str, size: float, bold: bool) -> float:
-    """Width of one line of text in inches: the widest of all renderings."""
-    if not text:
-        return 0.0
-    prop = _font(size, bold)
-    points, _, _ = TextToPath().get_text_width_height_descent(text, prop, False)
-    widths = [points / 72]
-    for dpi in MEASURE_DPI:
-        pixels, _, _ = _renderer(dpi).get_text_width_height_descent(text, prop, False)
-        widths.append(pixels / dpi)
-    return max(widths)
 
 
 @functools.cache
 def _ink_middle(text: str, size: float, bold: bool) -> float:
     """Height of the middle of a glyph's ink above the baseline, in inches."""
-    extents = TextPath((0, 0), text, prop=_font(size, bold)).get_extents()
+    extents = TextPath((0, 0), text, prop=_st.font(size, bold)).get_extents()
     return (extents.y0 + extents.y1) / 2 / 72
 
 
@@ -175,11 +115,11 @@ class _Type:
 
     @property
     def ascent(self) -> float:
-        return _vertical_metrics()[0] * self.em
+        return _st.vertical_metrics()[0] * self.em
 
     @property
     def descent(self) -> float:
-        return _vertical_metrics()[1] * self.em
+        return _st.vertical_metrics()[1] * self.em
 
     @property
     def pitch(self) -> float:
@@ -191,7 +131,7 @@ class _Type:
         return 0.365 * self.em  # DejaVu Sans: cap height 0.729 em
 
     def width(self, text: str) -> float:
-        return _width(text, self.size, self.bold)
+        return _st.text_width(text, self.size, self.bold)
 
     def ellipsise(self, text: str, width: float) -> str:
         """Cut the text and end it with an ellipsis if it is wider than ``width``."""
@@ -257,7 +197,7 @@ class _Canvas:
             self.height - baseline,
             text,
             transform=self.inches,
-            fontproperties=_font(style.size, style.bold),
+            fontproperties=_st.font(style.size, style.bold),
             color=colour,
             ha=ha,
             va="baseline",
@@ -410,7 +350,7 @@ def traffic_light_figure(frame: pd.DataFrame, tool: str) -> Figure:
     """
     spec = tool_spec(tool)
     rows = frame[frame["tool"] == tool].to_dict(orient="records")
-    with _style():
+    with _st.style():
         if not rows:
             return _message_figure(_empty_text(spec), "rob-empty")
         return _traffic_light(spec, rows)
@@ -603,7 +543,7 @@ def summary_figure(
     """
     spec = tool_spec(tool)
     shares = summary_proportions(frame, tool, weights)
-    with _style():
+    with _st.style():
         if shares.attrs["studies"] == 0:
             return _message_figure(_empty_text(spec), "rob-empty")
         if shares.attrs["weighted"] == 0:
@@ -809,7 +749,7 @@ def save_figure(fig: Figure, path: Path, fmt: str, dpi: int = PNG_DPI) -> None:
     dpi : int, default 300
         Resolution of a PNG.
     """
-    with _style():
+    with _st.style():
         if fmt == "svg":
             fig.savefig(path, format="svg", dpi=dpi, metadata={"Date": None})
         elif fmt == "png":

@@ -13,18 +13,14 @@ canvas, never through pyplot, so it works headless and in parallel processes.
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 import numbers
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-import matplotlib as mpl
-import matplotlib.style
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties, findfont, get_font
 from matplotlib.patches import (
     ArrowStyle,
     BoxStyle,
@@ -33,14 +29,13 @@ from matplotlib.patches import (
     Rectangle,
 )
 from matplotlib.path import Path as MplPath
-from matplotlib.textpath import TextToPath
 
 from evsynth.io import atomic_path
+from evsynth.plots import style as _st
 
 __all__ = ["PrismaFlow", "draw_prisma", "prisma_figure"]
 
 # --- appearance ---------------------------------------------------------------
-FONT_FAMILY = "DejaVu Sans"
 BODY_SIZE = 8.0  # pt, box text
 HEAD_SIZE = 9.0  # pt, bold, header bars and side bars
 NOTE_SIZE = 7.5  # pt, footnotes
@@ -83,10 +78,6 @@ TIP_GAP = 0.6 / 72
 #: five-column diagram stays within a landscape page.
 TEXT_WIDTH = {2: 2.6, 3: 2.4, 4: 2.25, 5: 2.05}
 MIN_TEXT_WIDTH = 1.45
-#: Text is measured unhinted (vector output) and with Agg's hinting at these
-#: resolutions; the widest measure wins, so PNGs do not overflow either.
-MEASURE_DPI = (100, 300)
-
 FOOTNOTES = (
     (
         "*Consider, if feasible to do so, reporting the number of records identified "
@@ -98,13 +89,6 @@ FOOTNOTES = (
         "by a human and how many were excluded by automation tools."
     ),
 )
-
-_RC = {
-    "svg.fonttype": "none",  # text stays text: searchable numbers
-    "svg.hashsalt": "evsynth",  # deterministic ids
-    "pdf.fonttype": 42,  # embedded TrueType, not Type 3
-    "text.usetex": False,
-}
 
 
 @dataclass
@@ -256,49 +240,6 @@ def _check_pairs(value: object, where: str) -> None:
 # --- text measurement -----------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _style() -> Iterator[None]:
-    """Matplotlib's default style plus our output settings, whatever the user's."""
-    with mpl.style.context("default"), mpl.rc_context(_RC):
-        yield
-
-
-@functools.cache
-def _font(size: float, bold: bool = False) -> FontProperties:
-    return FontProperties(
-        family=FONT_FAMILY,
-        style="normal",
-        variant="normal",
-        weight="bold" if bold else "normal",
-        stretch="normal",
-        size=size,
-    )
-
-
-@functools.cache
-def _renderer(dpi: float) -> RendererAgg:
-    return RendererAgg(1, 1, dpi)
-
-
-@functools.cache
-def _vertical_metrics() -> tuple[float, float]:
-    """Font ascent and descent, in em."""
-    font = get_font(findfont(_font(BODY_SIZE)))
-    return font.ascender / font.units_per_EM, -font.descender / font.units_per_EM
-
-
-@functools.lru_cache(maxsize=65536)
-def _width(text: str, size: float, bold: bool, dpis: tuple[float, ...]) -> float:
-    """Width of one line of text in inches: the widest of all renderings."""
-    prop = _font(size, bold)
-    points, _, _ = TextToPath().get_text_width_height_descent(text, prop, False)
-    widths = [points / 72]
-    for dpi in dpis:
-        pixels, _, _ = _renderer(dpi).get_text_width_height_descent(text, prop, False)
-        widths.append(pixels / dpi)
-    return max(widths)
-
-
 @dataclass(frozen=True)
 class _Para:
     """One statement in a box: words, indentation level, space before it."""
@@ -334,13 +275,13 @@ class _Typesetter:
         self.bold = bold
         self.dpis = dpis
         self.em = size / 72
-        ascent, descent = _vertical_metrics()
+        ascent, descent = _st.vertical_metrics()
         self.ascent = ascent * self.em
         self.descent = descent * self.em
         self.pitch = LINE_PITCH_EM * self.em
 
     def width(self, text: str) -> float:
-        return _width(text, self.size, self.bold, self.dpis)
+        return _st.text_width(text, self.size, self.bold, self.dpis)
 
     def natural(self, para: _Para) -> float:
         return para.level * INDENT_EM * self.em + self.width(" ".join(para.tokens))
@@ -817,7 +758,7 @@ def _draw(layout: _Layout, body: _Typesetter, head: _Typesetter) -> Figure:
             height - y,
             s,
             transform=inches,
-            fontproperties=_font(ts.size, ts.bold),
+            fontproperties=_st.font(ts.size, ts.bold),
             color=INK,
             parse_math=False,
             usetex=False,
@@ -921,7 +862,7 @@ def _figure(flow: PrismaFlow, title: str | None, dpis: tuple[float, ...]) -> Fig
     if title is not None and not isinstance(title, str):
         raise ValueError(f"title must be text or None, got {title!r}")
     title = " ".join(title.split()) if title else None
-    with _style():
+    with _st.style():
         layout = _layout(flow, title, dpis)
         body = _Typesetter(BODY_SIZE, False, dpis)
         head = _Typesetter(HEAD_SIZE, True, dpis)
@@ -952,7 +893,7 @@ def prisma_figure(flow: PrismaFlow, *, title: str | None = None) -> Figure:
     ValueError
         If a count is negative or not an integer (the message names the field).
     """
-    return _figure(flow, title, MEASURE_DPI)
+    return _figure(flow, title, _st.MEASURE_DPI)
 
 
 def draw_prisma(
@@ -989,9 +930,9 @@ def draw_prisma(
     """
     if isinstance(dpi, bool) or not isinstance(dpi, numbers.Integral) or dpi <= 0:
         raise ValueError(f"dpi must be a positive integer, got {dpi!r}")
-    dpis = tuple(sorted({*MEASURE_DPI, int(dpi)}))
+    dpis = tuple(sorted({*_st.MEASURE_DPI, int(dpi)}))
     fig = _figure(flow, title, dpis)
-    with _style(), contextlib.ExitStack() as stack:
+    with _st.style(), contextlib.ExitStack() as stack:
         tmp_svg = stack.enter_context(atomic_path(svg))
         tmp_png = stack.enter_context(atomic_path(png))
         tmp_pdf = stack.enter_context(atomic_path(pdf))
