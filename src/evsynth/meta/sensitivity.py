@@ -41,6 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from evsynth.meta import rma as _rma
+from evsynth.meta.bias import _check_yi_vi
 
 __all__ = ["cumulative", "influence", "leave_one_out"]
 
@@ -59,36 +60,6 @@ _SUMMARY_KEYS = (
     "I2",
     "H2",
 )
-
-
-def _check_yi_vi(
-    yi: ArrayLike, vi: ArrayLike, *, min_k: int, what: str
-) -> tuple[FloatArray, FloatArray]:
-    """Return ``yi``, ``vi`` as float vectors after checking them."""
-    y = np.atleast_1d(np.asarray(yi, dtype=float))
-    v = np.atleast_1d(np.asarray(vi, dtype=float))
-    if y.ndim != 1 or v.ndim != 1:
-        raise ValueError("yi and vi must be one-dimensional")
-    if y.size != v.size:
-        raise ValueError(
-            f"yi has {y.size} values but vi has {v.size}; lengths must match"
-        )
-    bad = np.flatnonzero(~(np.isfinite(y) & np.isfinite(v)))
-    if bad.size:
-        raise ValueError(
-            f"yi or vi is missing or not finite at positions {bad[:10].tolist()}; "
-            "drop those studies first"
-        )
-    if np.any(v <= 0):
-        raise ValueError(
-            "sampling variances must be positive; vi <= 0 at positions "
-            f"{np.flatnonzero(v <= 0)[:10].tolist()}"
-        )
-    if y.size < min_k:
-        raise ValueError(
-            f"{what} needs at least {min_k} studies (k >= {min_k}); got k = {y.size}"
-        )
-    return y, v
 
 
 def _labels(labels: Sequence[Any] | None, k: int) -> list[str]:
