@@ -32,7 +32,7 @@ import pandas as pd
 import yaml
 
 from evsynth.errors import EvsynthError, InputError
-from evsynth.validation import _coerce, _describe, load_schema
+from evsynth.validation import _coerce, _describe, load_schema, with_defaults
 
 if TYPE_CHECKING:
     from evsynth.screening.model import RecordSet
@@ -229,19 +229,6 @@ def _setting(config: Mapping[str, Any], section: str, key: str) -> Any:
     return value if isinstance(value, type(default)) else default
 
 
-def _fill_defaults(value: Any, schema: Mapping[str, Any]) -> Any:
-    """Add the schema's defaults for missing keys (as the workflow does)."""
-    if not isinstance(value, dict) or schema.get("type") != "object":
-        return value
-    out = dict(value)
-    for key, sub in schema.get("properties", {}).items():
-        if key not in out and "default" in sub:
-            out[key] = sub["default"]
-        if key in out:
-            out[key] = _fill_defaults(out[key], sub)
-    return out
-
-
 def resolve_review(
     directory: str | Path | None, config: str | Path | None
 ) -> tuple[Path, Path | None]:
@@ -354,7 +341,7 @@ def check_config(path: str | Path) -> tuple[dict[str, Any] | None, list[InputErr
             )
         ]
     schema = load_schema("config")
-    filled = _fill_defaults(raw, schema)
+    filled = with_defaults(raw, schema)
     lines = _yaml_lines(text)
     errors: list[InputError] = []
     validator = jsonschema.Draft202012Validator(schema)
@@ -695,7 +682,7 @@ def validate_review(
                 "no review folder was given"
             )
             return report
-        settings_config = _fill_defaults({}, load_schema("config"))
+        settings_config = with_defaults({}, load_schema("config"))
         unreadable = True
     if review is None:
         review_dir = settings_config.get("review_dir")

@@ -183,7 +183,7 @@ def validate_config(config: dict[str, Any], source: str = "config") -> dict[str,
         The configuration with defaults filled in.
     """
     schema = load_schema("config")
-    filled = _with_defaults(config, schema)
+    filled = with_defaults(config, schema)
     errors = list(jsonschema.Draft202012Validator(schema).iter_errors(filled))
     if errors:
         error = errors[0]
@@ -194,7 +194,21 @@ def validate_config(config: dict[str, Any], source: str = "config") -> dict[str,
     return filled
 
 
-def _with_defaults(value: Any, schema: dict[str, Any]) -> Any:
+def with_defaults(value: Any, schema: dict[str, Any]) -> Any:
+    """Return ``value`` with the schema's defaults added for missing keys, recursively.
+
+    Parameters
+    ----------
+    value : Any
+        A configuration (or part of one) as loaded from YAML.
+    schema : dict
+        The JSON Schema (or sub-schema) describing it.
+
+    Returns
+    -------
+    Any
+        A copy of dicts with defaults filled in; other values unchanged.
+    """
     if not isinstance(value, dict) or schema.get("type") != "object":
         return value
     out = dict(value)
@@ -202,5 +216,5 @@ def _with_defaults(value: Any, schema: dict[str, Any]) -> Any:
         if key not in out and "default" in sub:
             out[key] = sub["default"]
         if key in out:
-            out[key] = _with_defaults(out[key], sub)
+            out[key] = with_defaults(out[key], sub)
     return out

@@ -37,6 +37,7 @@ import pandas as pd
 
 from evsynth.io import guard_formula, write_files, write_workbook
 from evsynth.report.exports import included_reports
+from evsynth.validation import with_defaults
 
 __all__ = [
     "DOCX_FILE",
@@ -470,23 +471,11 @@ def _image(stem: Path) -> str | None:
     return None
 
 
-def _schema_defaults(value: Any, schema: Mapping[str, Any]) -> Any:
-    if not isinstance(value, dict) or schema.get("type") != "object":
-        return value
-    out = dict(value)
-    for key, sub in schema.get("properties", {}).items():
-        if key not in out and "default" in sub:
-            out[key] = sub["default"]
-        if key in out:
-            out[key] = _schema_defaults(out[key], sub)
-    return out
-
-
 def _settings(config: Mapping[str, Any]) -> dict[str, Any]:
     """Fill in the schema's defaults of the configuration (without validating)."""
     from evsynth.validation import load_schema
 
-    return _schema_defaults(dict(config), load_schema("config"))
+    return with_defaults(dict(config), load_schema("config"))
 
 
 @dataclass
