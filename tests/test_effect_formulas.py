@@ -325,6 +325,73 @@ def test_smd_did_formula() -> None:
     assert "pre-post correlation r = 0.6" in eff.notes
 
 
+# Worked examples on real published data: Michalak, Schultze, Heidenreich &
+# Schramm (2015), J Consult Clin Psychol 83(5), 951-963, Table 2 (p. 957) and
+# Table 5 (p. 959), as worked by the Campbell Collaboration's VIVE centre
+# (M. H. Vembye, VIVECampbell vignette "Effektstorrelsesudregning uden means og
+# SDs", Example 1, which cites the WWC 2021 Supplement p. E-6 for these
+# formulas). The vignette uses df = N for J and for g^2 / (2 df); we use the
+# WWC's N - 2 (omega = 1 - 3/(4N - 9)). The tests therefore compare the parts
+# that do not depend on that choice: d before the correction, and the first
+# variance term, re-assembled with the vignette's df to reproduce its printed
+# numbers to the digits printed.
+_MICHALAK_N_T, _MICHALAK_N_C = 36.0, 35.0
+_VIGNETTE_DF = _MICHALAK_N_T + _MICHALAK_N_C
+
+
+def _vignette_j() -> float:
+    return 1 - 3 / (4 * _VIGNETTE_DF - 1)
+
+
+def test_smd_did_reproduces_michalak_2015_worked_example() -> None:
+    """HAM-D, pretest/posttest means and SDs, imputed r = 0.65: the vignette
+    prints J = 0.9894, g_DD = -0.2604, vg_DD = 0.03992, se = 0.1998."""
+    eff = fm.smd_did(
+        23.03, 6.27, 17.86, 10.37, _MICHALAK_N_T,
+        23.87, 6.33, 21.16, 8.16, _MICHALAK_N_C,
+        r_prepost=0.65, exact=False,
+    )  # fmt: skip
+    m = _MICHALAK_N_T + _MICHALAK_N_C - 2
+    d = eff.yi / fm.hedges_correction(m, exact=False)
+    first_term = eff.vi - eff.yi**2 / (2 * m)
+    g_vignette = _vignette_j() * d
+    vi_vignette = first_term + g_vignette**2 / (2 * _VIGNETTE_DF)
+    assert round(_vignette_j(), 4) == 0.9894
+    assert round(g_vignette, 4) == -0.2604
+    assert round(vi_vignette, 5) == 0.03992
+    assert round(math.sqrt(vi_vignette), 4) == 0.1998
+
+
+@pytest.mark.parametrize(
+    ("beta", "se_b", "d_paper", "g_printed", "vg_printed"),
+    [
+        (1.12, 0.90, 0.31, 0.3067, 0.06141),  # SF-36 vitality
+        (0.27, 0.43, 0.12, 0.1187, 0.03585),  # SF-36 social functioning
+        (0.52, 0.26, 0.48, 0.4749, 0.05797),  # SF-36 role
+        (0.63, 0.95, 0.14, 0.1385, 0.04376),  # SF-36 mental health
+        (2.43, 1.01, 0.57, 0.5640, 0.05718),  # SASS overall
+    ],
+)
+def test_smd_adjusted_reproduces_michalak_2015_worked_example(
+    beta: float, se_b: float, d_paper: float, g_printed: float, vg_printed: float
+) -> None:
+    """Regression coefficient and its SE with the paper's d: the vignette's
+    ``vg = g^2 / t^2 + g^2 / (2 df)`` with ``t = beta / SE`` and ``g = J d``.
+    The paper's d is beta / S, so S = beta / d; ``g^2 / t^2`` is then
+    ``(J SE / S)^2``: the correction applies to the first term too, as ours."""
+    sd = beta / d_paper
+    eff = fm.smd_adjusted(beta, sd, _MICHALAK_N_T, _MICHALAK_N_C, se=se_b, exact=False)
+    m = _MICHALAK_N_T + _MICHALAK_N_C - 2
+    omega = fm.hedges_correction(m, exact=False)
+    assert eff.yi / omega == pytest.approx(d_paper, rel=1e-12)
+    ratio = _vignette_j() / omega
+    first_term = (eff.vi - eff.yi**2 / (2 * m)) * ratio**2
+    g_vignette = eff.yi * ratio
+    vi_vignette = first_term + g_vignette**2 / (2 * _VIGNETTE_DF)
+    assert round(g_vignette, 4) == g_printed
+    assert float(f"{vi_vignette:.4g}") == vg_printed
+
+
 def test_cluster_adjust_worked_example() -> None:
     """Hedges (2007) / WWC: g_T = omega(h) gamma d; vi = (N/(n_t n_c))(1 + (n-1)rho)
     + g_T^2 / (2h), for 50 + 50 pupils in clusters of 5 with ICC 0.1."""

@@ -600,7 +600,8 @@ def smd_adjusted(
     ``vgt_smd_1armcluster`` is ``(SE / S)^2 + g^2 / (2(h - q))`` (q covariates,
     h = N - 2 without clustering): it omits omega^2 on the first term (a relative
     difference of about 3/(2m)); the WWC v5.0 equation itself was not available to
-    check. With a CI instead of an SE, ``SE = (upper - lower) / (2 z)`` (normal
+    check. VIVE's worked example on Michalak et al. (2015, Table 5), which uses
+    ``g^2 / t^2`` with g already corrected, keeps omega^2 as here (see the tests). With a CI instead of an SE, ``SE = (upper - lower) / (2 z)`` (normal
     quantile, as metafor ``conv.wald``).
 
     Do not pass the result to :func:`cluster_adjust` if the SE already accounts
@@ -685,7 +686,9 @@ def smd_did(
     ``vi = 2 (1 - r) (1/n_t + 1/n_c) + g^2 / (2(N - 2))`` with r the pre-post
     correlation (WWC v4.1 Supplement 2021, as tabulated in VIVECampbell
     ``vgt_smd_1armcluster``, row "DiD, gain scores"; WWC imputes r = 0.5 when
-    none is reported). Morris (2008) ``d_ppc2`` is the alternative that
+    none is reported, Supplement p. E-6). Checked against VIVE's worked example
+    on Michalak et al. (2015, Table 2) in the tests. Morris (2008) ``d_ppc2`` is
+    the alternative that
     standardises by the pooled *pretest* SD.
 
     Parameters
