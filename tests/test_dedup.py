@@ -309,11 +309,43 @@ def test_magazine_kicker_before_headline_merges():
             "notice_vs_paper",
         ),
         (variant(type="erratum", pages="1034", doi=None), "notice_vs_paper"),
+        (  # Web of Science titles a correction with the corrected article's citation
+            variant(title=BASE["title"] + " (vol 164, pg 739, 2010)", pages="1034"),
+            "notice_vs_paper",
+        ),
+        (  # and Embase in its own form
+            variant(
+                title=BASE["title"]
+                + " (Archives of Pediatrics and Adolescent Medicine (2010) 164 (739-746))",
+                pages="1034",
+                doi=None,
+            ),
+            "notice_vs_paper",
+        ),
     ],
 )
 def test_notices_stay_apart_from_their_article(other, rule):
     comparison = decide(BASE, other)
     assert (comparison.verdict, comparison.rule) == (DISTINCT, rule)
+
+
+def test_two_databases_copies_of_one_correction_merge():
+    """Web of Science's and Embase's records of one erratum (haematology
+    id_0000057/id_0000058 are such a pair): the two citation styles are dropped
+    from the titles, and the two notices, at the same pages, are one item."""
+    wos = variant(title=BASE["title"] + " (vol 164, pg 739, 2010)", pages="1034")
+    embase = variant(
+        title=BASE["title"] + " (Archives of Pediatrics & Adolescent Medicine "
+        "(2010) 164:8 (739-746))",
+        pages="1034-1034",
+        doi=None,
+    )
+    assert k.is_correction(wos["title"]) and k.is_correction(embase["title"])
+    assert k.title_key(wos["title"]) == k.title_key(BASE["title"])
+    assert decide(wos, embase).verdict == DUPLICATE
+    # a title that merely ends in brackets is no correction
+    assert not k.is_correction("Outcomes of the SPRINT trial (2010)")
+    assert not k.is_correction("Mentoring for adults (aged 18-25 (mean 21))")
 
 
 def test_parts_of_a_series_stay_apart():
@@ -578,7 +610,7 @@ def _metrics():
 FLOORS = {
     "special_cases": 1.0,
     "stroke": 0.985,
-    "haematology": 0.875,
+    "haematology": 0.885,
     "diabetes": 0.999,
 }
 

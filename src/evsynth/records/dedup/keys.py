@@ -34,6 +34,14 @@ _MEDLINE_NOTE = re.compile(
     r"\b(?:[^\[\]]|\[[^\[\]]*\])*(?:\]|$)",
     re.IGNORECASE,
 )
+#: The citation of the corrected article that ends the title of a correction
+#: notice: Web of Science's "Title (vol 360, pg 542, 2009)" and Embase's
+#: "Title (New England Journal of Medicine (2009) 360 (542-544))".
+_CORRECTION_CITATION = re.compile(
+    r"\s*\((?:vol\.?\s*\d+[^()]*?,\s*(?:pg|pp?\.?)\s*[a-z]?\d+[^()]*"
+    r"|[A-Z][^()]{3,}\(\s*(?:19|20)\d\d[^()]*\)\s*\d+[^()]*(?:\([^()]*\))?\s*)"
+    r"\)\s*\.?\s*$"
+)
 #: Where a database joins an original-language title and its translation:
 #: "Titulo; Title", "[Title] TO: Titulo", "[Title] <ORIGINAL> TITEL".
 _TITLE_JOIN = re.compile(r";\s+|\s+<original>\s+|\]\s*to:\s+", re.IGNORECASE)
@@ -150,9 +158,11 @@ def title_key(title: str) -> str:
     """Title as lower-case ASCII words separated by single spaces.
 
     Drops markup, a trailing translated-title bracket (``[Chinese]``), brackets
-    around a whole translated title, and all punctuation.
+    around a whole translated title, the citation that ends a correction notice
+    (see :func:`is_correction`), and all punctuation.
     """
     text = _MEDLINE_NOTE.sub("", nz.clean_text(title))
+    text = _CORRECTION_CITATION.sub("", text)
     if text.startswith("[") and "]" in text:
         # MEDLINE writes a translated title in brackets: "[Title]. [Spanish]"
         inner, _, rest = text[1:].partition("]")
@@ -162,6 +172,17 @@ def title_key(title: str) -> str:
     text = text.replace("&", " and ")
     text = _THOUSANDS.sub(r"\1\2", text)  # "10,000" and "10 000" -> 10000
     return " ".join(_NON_ALNUM.sub(" ", text).split())
+
+
+def is_correction(title: str) -> bool:
+    """Whether a title ends with the citation of the article it corrects.
+
+    Web of Science titles a correction ``Title (vol 360, pg 542, 2009)`` and
+    Embase ``Title (New England Journal of Medicine (2009) 360 (542-544))``;
+    without the citation the title is the corrected article's, so the record
+    must be known as a notice before the citation is dropped.
+    """
+    return bool(_CORRECTION_CITATION.search(nz.clean_text(title)))
 
 
 def title_variants(title: str) -> tuple[str, ...]:
@@ -427,7 +448,9 @@ def match_keys(fields: dict[str, str], update: int = 0) -> MatchKeys:
         elocator=bool(_ELOCATOR.match(fields.get("pages", "").strip())),
         doi=nz.norm_doi(fields.get("doi", "")),
         pmid=nz.norm_pmid(fields.get("pmid", "")),
-        notice=kind in NOTICE_TYPES or bool(NOTICE_WORDS.search(title)),
+        notice=kind in NOTICE_TYPES
+        or bool(NOTICE_WORDS.search(title))
+        or is_correction(fields.get("title", "")),
         conference=kind == "conference" or bool(CONFERENCE_WORDS.search(venue)),
         kind=kind,
         update=update,
