@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dedup_metrics import Counts, read_clusters, read_contested, score, split_contested
+from results_md import write_section
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -44,7 +45,6 @@ WORK = HERE / "_work"
 BIB_DEDUPE_VENV = WORK / "bib-dedupe-venv"
 BIB_DEDUPE_SPEC = "bib-dedupe==0.11.*"
 BIB_DEDUPE_LIMIT = 600  # seconds; the scaling run stops bib-dedupe after this
-START, END = "<!-- dedup:start -->", "<!-- dedup:end -->"
 ORDER = [
     "stroke",
     "respiratory",
@@ -621,29 +621,13 @@ def main() -> None:
             scaling.append((n, papers, removable, built, runs))
 
     lines = section(args, results, scaling, ev_label, bd_version, commit)
-    results_md = HERE / "RESULTS.md"
-    text = (
-        results_md.read_text(encoding="utf-8")
-        if results_md.exists()
-        else "# Benchmarks\n"
-    )
-    block = "\n".join(lines)
-    if START in text:
-        text = re.sub(
-            re.escape(START) + ".*?" + re.escape(END),
-            lambda _: block,
-            text,
-            flags=re.DOTALL,
-        )
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    results_md.write_text(text, encoding="utf-8")
+    block = write_section("dedup", lines)
     print(block)
 
 
 def section(args, results, scaling, ev_label, bd_version, commit) -> list[str]:
     tools = [ev_label, "bib-dedupe"]
-    lines = [START, "### Deduplication: labelled sets, against bib-dedupe", ""]
+    lines = ["### Deduplication: labelled sets, against bib-dedupe", ""]
     if args.fake:
         lines += [
             (
@@ -753,7 +737,6 @@ def section(args, results, scaling, ev_label, bd_version, commit) -> list[str]:
         )
     if scaling:
         lines += scaling_lines(args, scaling)
-    lines.append(END)
     return lines
 
 

@@ -23,11 +23,12 @@ import sys
 import time
 from pathlib import Path
 
+from results_md import write_section
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SHARED = Path(os.environ.get("EVSYNTH_SHARED", REPO.parent / "shared"))
 SOURCES = ["zotero_export.ris", "wos_test.ris", "scopus.ris", "ris_export.txt"]
-START, END = "<!-- import_ris:start -->", "<!-- import_ris:end -->"
 
 PEAK = """
 import resource
@@ -119,7 +120,6 @@ def main() -> None:
     ours = rows["evsynth import (parse, normalise, ids, CSV)"][0]
     peer = rows["rispy.load (parse only)"][0]
     lines = [
-        START,
         f"### Importing {args.records:,} RIS records ({size:.0f} MiB)",
         "",
         (
@@ -142,18 +142,8 @@ def main() -> None:
             f"evsynth / rispy time ratio: {ours / peer:.2f} (evsynth also detects the "
             "format and encoding, normalises every field, assigns ids and writes the CSV)."
         ),
-        END,
     ]
-    results = HERE / "RESULTS.md"
-    text = results.read_text(encoding="utf-8") if results.exists() else "# Benchmarks\n"
-    block = "\n".join(lines)
-    if START in text:
-        text = re.sub(
-            re.escape(START) + ".*?" + re.escape(END), block, text, flags=re.DOTALL
-        )
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    results.write_text(text, encoding="utf-8")
+    block = write_section("import_ris", lines)
     print(block)
 
 

@@ -13,7 +13,6 @@ Writes its section into benchmarks/RESULTS.md between its markers.
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import statistics
 import subprocess
@@ -23,11 +22,11 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from results_md import write_section
 
 from evsynth.meta.rma import predict, rma
 
 HERE = Path(__file__).resolve().parent
-START, END = "<!-- meta_fit:start -->", "<!-- meta_fit:end -->"
 
 
 def simulate(k: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -121,7 +120,6 @@ def main() -> None:
         rows.append((k, ours, peer, r[0] if r else None))
         print(k, ours, peer, r, flush=True)
     lines = [
-        START,
         "### Meta-analysis: one REML + Knapp-Hartung fit",
         "",
         (
@@ -149,20 +147,7 @@ def main() -> None:
             f"| {k:,} | {ours * 1000:.2f} | {peer * 1000:.2f} | {ours / peer:.2f} | "
             f"{metafor_text} |"
         )
-    lines.append(END)
-    results_md = HERE / "RESULTS.md"
-    text = results_md.read_text(encoding="utf-8")
-    block = "\n".join(lines)
-    if START in text:
-        text = re.sub(
-            re.escape(START) + ".*?" + re.escape(END),
-            lambda _: block,
-            text,
-            flags=re.DOTALL,
-        )
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    results_md.write_text(text, encoding="utf-8")
+    block = write_section("meta_fit", lines)
     print(block)
 
 

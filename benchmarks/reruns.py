@@ -11,7 +11,6 @@ Writes its section into benchmarks/RESULTS.md between its markers.
 
 from __future__ import annotations
 
-import re
 import shutil
 import statistics
 import subprocess
@@ -20,9 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from results_md import write_section
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-START, END = "<!-- reruns:start -->", "<!-- reruns:end -->"
 
 
 def snakemake(workdir: Path, *extra: str) -> float:
@@ -69,7 +69,6 @@ def main() -> None:
         update = snakemake(work)
         full = snakemake(work, "--forceall")
     lines = [
-        START,
         "### Living review: reruns of the example",
         "",
         (
@@ -89,21 +88,8 @@ def main() -> None:
         f"| update round 1, full rerun (`--forceall`) | {full:.1f} |",
         "",
         f"Incremental / full rerun: {update / full:.2f}.",
-        END,
     ]
-    results = HERE / "RESULTS.md"
-    text = results.read_text(encoding="utf-8")
-    block = "\n".join(lines)
-    if START in text:
-        text = re.sub(
-            re.escape(START) + ".*?" + re.escape(END),
-            lambda _: block,
-            text,
-            flags=re.DOTALL,
-        )
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    results.write_text(text, encoding="utf-8")
+    block = write_section("reruns", lines)
     print(block)
 
 

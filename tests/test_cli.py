@@ -135,3 +135,35 @@ def test_cli_rob_bad_level_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "rob.csv, line 2, row 1" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_empty_csv_input_is_a_clean_error(tmp_path, capsys):
+    """A zero-byte table, to any stage that reads one: exit 2, the file named,
+    what was expected said, no output written."""
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    out = tmp_path / "out"
+    for argv in (
+        ["dedup", str(empty), "--id-column", "ID", "--out-dir", str(out)],
+        ["effects", str(empty), "--out", str(out / "effects.csv")],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "empty.csv" in err and "empty file" in err and "expected" in err
+        assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_outputs_are_ordinary_files(tmp_path):
+    """Outputs get the usual mode (0666 less the umask), not mkstemp's 0600."""
+    import os
+
+    from evsynth.io import atomic_path
+
+    mask = os.umask(0o022)
+    try:
+        with atomic_path(tmp_path / "a.csv") as tmp:
+            tmp.write_text("x\n", encoding="utf-8")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "a.csv").stat().st_mode & 0o777 == 0o644

@@ -1040,7 +1040,9 @@ def test_write_living_prisma(history: Path, tmp_path: Path) -> None:
     assert _bytes(tmp_path / "again") == first
 
 
-def test_update_flow_refuses_shrinking_boxes(tmp_path: Path) -> None:
+def test_update_flow_draws_the_whole_review_when_boxes_shrink(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     hist = tmp_path / "history"
     counts = copy.deepcopy(prisma_counts(1))
     # a report not retrieved in round 0 was found later and excluded
@@ -1051,11 +1053,20 @@ def test_update_flow_refuses_shrinking_boxes(tmp_path: Path) -> None:
     take_snapshot(make_results(tmp_path / "run1", 1, prisma=counts), hist, 1)
     table = living_prisma(hist).set_index("data")
     assert table.loc["dbr_notretrieved_reports", "round_1"] == -1
-    with pytest.raises(
-        HistoryError, match=r"dbr_notretrieved_reports \(1 → 0\).*decisions"
-    ):
-        write_living_prisma(hist, tmp_path / "out")
-    assert not (tmp_path / "out").exists()
+    with caplog.at_level("WARNING"):
+        flow = update_flow(hist)
+    # not new against previous: the whole review at round 1, whose boxes add up
+    assert not flow.previous
+    assert flow.dbr_notretrieved_reports == 0
+    assert flow.dbr_assessed == 7
+    assert flow.records_screened == counts["records_screened"]
+    assert flow.total_studies == counts["total_studies"]
+    assert "Reports not retrieved (databases and registers) (1 → 0)" in flow.notes[0]
+    assert "Reports not retrieved (databases and registers) (1 → 0)" in caplog.text
+    written = write_living_prisma(hist, tmp_path / "out")
+    svg = (tmp_path / "out" / "prisma_update.svg").read_text(encoding="utf-8")
+    assert "whole review at round 1" in svg
+    assert len(written) == 4
 
 
 def test_living_prisma_without_snapshots(tmp_path: Path) -> None:

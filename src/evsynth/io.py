@@ -17,11 +17,55 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from evsynth.errors import InputError
+
 if TYPE_CHECKING:
     from openpyxl import Workbook
 
 #: Cells starting with one of these are read as formulas by spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _file_mode() -> int:
+    """Mode for new output files: read-write for all, less the process umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def read_csv_text(path: str | Path, expected: str) -> pd.DataFrame:
+    """Read a CSV file with every cell as text (empty cells as ``""``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    expected : str
+        What the file should hold, for the error message (``"a header line:
+        record_id, title, ..."``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table, column names as written.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, empty (not even a header) or not readable as
+        UTF-8 CSV; the message names the file and what was expected.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", file=path, expected=expected)
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise InputError("empty file", file=path, line=1, expected=expected) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"cannot be read as CSV: {exc}", file=path, expected=expected
+        ) from None
 
 
 def _is_number(text: str) -> bool:
@@ -78,6 +122,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", dir=final.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    tmp.chmod(_file_mode())  # mkstemp makes 0600; outputs are ordinary files
     try:
         yield tmp
         tmp.replace(final)

@@ -32,7 +32,7 @@ import pandas as pd
 import yaml
 
 from evsynth.errors import EvsynthError, InputError
-from evsynth.validation import _coerce, _describe, load_schema, with_defaults
+from evsynth.validation import coerce_cell, describe_error, load_schema, with_defaults
 
 if TYPE_CHECKING:
     from evsynth.screening.model import RecordSet
@@ -377,7 +377,7 @@ def check_config(path: str | Path) -> tuple[dict[str, Any] | None, list[InputErr
                 file=path,
                 line=_line_of(lines, where),
                 column="/".join(str(p) for p in where) or "(top level)",
-                expected=_describe(error),
+                expected=describe_error(error),
             )
         )
     if not any(p[:1] == ("screening",) for p in bad_paths):
@@ -512,7 +512,7 @@ def check_table(path: str | Path, schema_name: str) -> TableCheck:
                 continue
             types = properties.get(key, {}).get("type", "string")
             types = types if isinstance(types, list) else [types]
-            row[key] = _coerce(text, types)
+            row[key] = coerce_cell(text, types)
         found: dict[str, InputError] = {}
         for column in present_required:
             if column not in row:
@@ -537,7 +537,7 @@ def check_table(path: str | Path, schema_name: str) -> TableCheck:
                 line=index + 2,
                 row=index + 1,
                 column=column or None,
-                expected=_describe(error),
+                expected=describe_error(error),
             )
         if found:
             result.errors.extend(

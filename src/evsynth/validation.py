@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from evsynth.errors import InputError
+from evsynth.io import read_csv_text
 
 SCHEMA_PACKAGE = "evsynth.schemas"
 
@@ -43,7 +44,7 @@ def load_schema(name: str) -> dict[str, Any]:
     return schema
 
 
-def _coerce(value: str, types: list[str]) -> object:
+def coerce_cell(value: str, types: list[str]) -> object:
     """Turn a CSV cell into the JSON type the schema asks for, where it can."""
     if "integer" in types:
         try:
@@ -67,7 +68,7 @@ def _coerce(value: str, types: list[str]) -> object:
     return value
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
+def describe_error(error: jsonschema.ValidationError) -> str:
     """Say what a schema error expects, in words a reviewer understands."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "enum":
@@ -109,16 +110,11 @@ def read_table(path: str | Path, schema_name: str) -> pd.DataFrame:
         the schema. The message names the file, the row and the column.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", file=path)
-    try:
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding="utf-8-sig"
-        )
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot be read as CSV: {exc}", file=path) from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
     schema = load_schema(schema_name)
+    frame = read_csv_text(
+        path, "a CSV with the header " + ", ".join(schema.get("required", []))
+    )
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
     properties: dict[str, Any] = schema.get("properties", {})
     missing = [c for c in schema.get("required", []) if c not in frame.columns]
     if missing:
@@ -138,7 +134,7 @@ def read_table(path: str | Path, schema_name: str) -> pd.DataFrame:
                 continue
             types = properties.get(key, {}).get("type", "string")
             types = types if isinstance(types, list) else [types]
-            row[key] = _coerce(text, types)
+            row[key] = coerce_cell(text, types)
         errors = sorted(validator.iter_errors(row), key=lambda e: list(e.path))
         if errors:
             error = errors[0]
@@ -160,7 +156,7 @@ def read_table(path: str | Path, schema_name: str) -> pd.DataFrame:
                 line=index + 2,
                 row=index + 1,
                 column=column,
-                expected=_describe(error),
+                expected=describe_error(error),
             )
         rows.append(row)
     out = pd.DataFrame(rows, columns=list(frame.columns), dtype=object)
@@ -189,7 +185,7 @@ def validate_config(config: dict[str, Any], source: str = "config") -> dict[str,
         error = errors[0]
         key = "/".join(str(p) for p in error.path) or "(top level)"
         raise InputError(
-            error.message, file=source, column=key, expected=_describe(error)
+            error.message, file=source, column=key, expected=describe_error(error)
         )
     return filled
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -71,6 +72,8 @@ from evsynth.screening.prisma import (
     read_template,
 )
 from evsynth.screening.prisma_plot import PrismaFlow, prisma_figure
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "Changes",
@@ -1305,13 +1308,17 @@ def update_flow(history_dir: str | Path) -> PrismaFlow:
     between the two rounds' cumulative counts, as a note says); the latest
     round's totals at the bottom.
 
+    If a box shrank between the two rounds (a decision on an earlier record
+    changed, say a report "not retrieved" was found and assessed), the new
+    counts would be negative and the update cannot be drawn as new against
+    previous; the flow of the whole review at the latest round is returned
+    instead (its boxes add up), with a note naming the boxes, and a warning
+    is logged. :func:`living_prisma` shows the differences.
+
     Raises
     ------
     HistoryError
-        If there are no snapshots, a round has no PRISMA counts, or a box
-        would get a negative count because it shrank between the rounds (a
-        decision on an earlier record changed): the message names the boxes;
-        :func:`living_prisma` shows the differences.
+        If there are no snapshots or a round has no PRISMA counts.
     """
     all_counts = _all_counts(history_dir)
     rounds = list(all_counts)
@@ -1321,24 +1328,32 @@ def update_flow(history_dir: str | Path) -> PrismaFlow:
     prev_round, new_round = rounds[-2], rounds[-1]
     before = all_counts[prev_round]
     diff = _difference_counts(latest, before)
+    label = {row[0]: row[3] for row in TEMPLATE}
     shrunk = [
-        f"{k} ({_int(before, k)} → {_int(latest, k)})"
+        f"{label.get(k, k)} ({_int(before, k)} → {_int(latest, k)})"
         for k in ADDITIVE_KEYS
         if diff[k] < 0
     ]
     shrunk += [
-        f"{name}: {item} ({n:+d})"
+        f"{label.get(name, name.capitalize())}: {item} ({n:+d})"
         for name in _FLOW_LISTS
         for item, n in diff[name]
         if n < 0
     ]
     if shrunk:
-        raise HistoryError(
+        message = (
             f"the PRISMA counts of round {new_round} are smaller than those of round "
             f"{prev_round} for {'; '.join(shrunk)}: decisions on earlier records "
-            "changed, so the update's flow (new counts = the difference of the "
-            "cumulative counts) cannot be drawn; see decisions_changed.csv of the "
-            "change report and living_prisma() for the differences"
+            "changed, so the update cannot be drawn as new against previous studies "
+            "(new counts = the difference of the cumulative counts); the diagram "
+            f"shows the whole review as of round {new_round}. decisions_changed.csv "
+            "of the change report lists the changed decisions and living_prisma.csv "
+            "the differences per round"
+        )
+        _log.warning("%s", message)
+        whole = flow_from_counts(latest)
+        return dataclasses.replace(
+            whole, notes=[f"Update round {new_round}: {message}.", *whole.notes]
         )
     flow = flow_from_counts(
         {**diff, "previous_studies": 0, "previous_reports": 0, "in_progress": {}}
@@ -1382,7 +1397,8 @@ def write_living_prisma(
         Output folder; created if needed.
     title : str, optional
         Title of the diagram; by default "PRISMA 2020 flow diagram, update
-        round <n>" (or "..., round 0" before any update).
+        round <n>" ("..., round 0" before any update, "..., whole review at
+        round <n>" when :func:`update_flow` draws the whole review).
 
     Returns
     -------
@@ -1401,8 +1417,12 @@ def write_living_prisma(
     flow = update_flow(history_dir)
     latest = list_rounds(history_dir)[-1]
     if title is None:
-        kind = "update round" if flow.previous else "round"
-        title = f"PRISMA 2020 flow diagram, {kind} {latest}"
+        if flow.previous:
+            title = f"PRISMA 2020 flow diagram, update round {latest}"
+        elif latest:  # earlier decisions changed: the whole review is drawn
+            title = f"PRISMA 2020 flow diagram, whole review at round {latest}"
+        else:
+            title = f"PRISMA 2020 flow diagram, round {latest}"
     fig = prisma_figure(flow, title=title)
     out = Path(out_dir)
 

@@ -105,14 +105,14 @@ class AnalysisResult:
     left_out: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _clean(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     """Make a value JSON-friendly: numpy to Python, NaN and inf to None."""
     if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
+        return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
+        return [json_ready(v) for v in value]
     if isinstance(value, np.ndarray):
-        return [_clean(v) for v in value.tolist()]
+        return [json_ready(v) for v in value.tolist()]
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating, float)):
@@ -324,7 +324,7 @@ def run_analysis(
                 "skipped": "fewer than 3 studies with distinct values"
             }
             continue
-        report.setdefault("metareg", {})[column] = _metareg(
+        report.setdefault("metareg", {})[column] = fit_metareg(
             yi[ok], vi[ok], x[ok], settings
         )
     if (rows.groupby("study_id").size() > 1).any() and rows["study_id"].nunique() >= 2:
@@ -337,7 +337,7 @@ def run_analysis(
                 all_y, all_v, ids, method=settings.method, kind=kind
             )
     return AnalysisResult(
-        spec, per_study, rows, _clean(report), fit, prediction, left_out
+        spec, per_study, rows, json_ready(report), fit, prediction, left_out
     )
 
 
@@ -387,9 +387,26 @@ def _bias(yi: np.ndarray, vi: np.ndarray, settings: MetaSettings) -> dict[str, A
     }
 
 
-def _metareg(
+def fit_metareg(
     yi: np.ndarray, vi: np.ndarray, x: np.ndarray, settings: MetaSettings
 ) -> dict[str, Any]:
+    """Fit a meta-regression with z and Knapp-Hartung tests.
+
+    Parameters
+    ----------
+    yi, vi : numpy.ndarray
+        Effect sizes and their sampling variances.
+    x : numpy.ndarray
+        Moderator values (one column, or a matrix without the intercept).
+    settings : MetaSettings
+        Supplies the tau^2 estimator.
+
+    Returns
+    -------
+    dict
+        Coefficients, SEs, p-values, tau^2, QM and R^2 under the z test, and the
+        Knapp-Hartung F test and p-values, with metafor's key names.
+    """
     fit_z = rma(yi, vi, mods=x, method=settings.method, test="z")
     fit_k = rma(yi, vi, mods=x, method=settings.method, test="knha")
     return {

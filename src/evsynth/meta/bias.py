@@ -185,7 +185,7 @@ def egger_test(
             "variance, so the predictor is constant (metafor: model matrix not of "
             "full rank)"
         )
-    level_pct, alpha = _rma._level_alpha(level)
+    level_pct, alpha = _rma.level_alpha(level)
 
     if model == "rma":
         fit = _rma.rma(y, v, mods=x, method=method, test=test, level=level_pct)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from evsynth.errors import InputError
 from evsynth.meta import bias, dependence, sensitivity, subgroups
-from evsynth.meta.analyses import MetaSettings, _clean, _metareg
+from evsynth.meta.analyses import MetaSettings, fit_metareg, json_ready
 from evsynth.meta.rma import predict, rma, summary_dict
 
 
@@ -96,7 +96,7 @@ def meta_object(table: pd.DataFrame, args: argparse.Namespace) -> dict[str, Any]
     if args.moderator:
         x = pd.to_numeric(table[args.moderator], errors="coerce").to_numpy(float)
         ok = ~np.isnan(x)
-        out["metareg"] = _metareg(yi[ok], vi[ok], x[ok], settings)
+        out["metareg"] = fit_metareg(yi[ok], vi[ok], x[ok], settings)
     if args.cluster:
         ids = list(table[args.cluster].astype(str))
         for kind in ("CR1", "CR2"):
@@ -104,7 +104,7 @@ def meta_object(table: pd.DataFrame, args: argparse.Namespace) -> dict[str, Any]
                 yi, vi, ids, method=settings.method, kind=kind
             )
         out["multilevel"] = dependence.multilevel(yi, vi, ids)
-    return _clean(out)
+    return json_ready(out)
 
 
 def print_meta(result: dict[str, Any], args: argparse.Namespace) -> None:

@@ -320,7 +320,7 @@ class HeterogeneityCI:
 # --------------------------------------------------------------------------- #
 
 
-def _level_alpha(level: float) -> tuple[float, float]:
+def level_alpha(level: float) -> tuple[float, float]:
     """Return ``(level in percent, alpha)``; accept 95 or 0.95 like metafor."""
     level = float(level)
     if not math.isfinite(level) or level <= 0 or level >= 100:
@@ -984,7 +984,7 @@ def rma(
         raise ValueError(
             f"tau2_solver must be 'metafor' or 'exact'; got {tau2_solver!r}"
         )
-    level_pct, alpha = _level_alpha(level)
+    level_pct, alpha = level_alpha(level)
 
     if vi is None and sei is None:
         raise ValueError("give the sampling variances vi (or the standard errors sei)")
@@ -1266,7 +1266,7 @@ def predict(
     """
     if pi not in ("metafor", "riley", "none"):
         raise ValueError(f"pi must be 'metafor', 'riley' or 'none'; got {pi!r}")
-    level_pct, alpha = _level_alpha(fit.level if level is None else level)
+    level_pct, alpha = level_alpha(fit.level if level is None else level)
     Xn = _new_design(fit, newmods)
     pred = Xn @ fit.beta
     se = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", Xn, fit.vb, Xn), 0.0, None))
@@ -1361,7 +1361,7 @@ def tau2_ci_qprofile(
     solver = fit.tau2_solver if solver is None else solver
     if solver not in SOLVERS:
         raise ValueError(f"solver must be 'metafor' or 'exact'; got {solver!r}")
-    _, alpha = _level_alpha(level)
+    _, alpha = level_alpha(level)
     if solver == "exact":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -1450,7 +1450,7 @@ def heterogeneity_ci(
         H2=fit.H2,
         H2_lb=h2(lo),
         H2_ub=h2(hi),
-        level=_level_alpha(level)[0],
+        level=level_alpha(level)[0],
         notes=tuple(notes),
     )
 

@@ -18,7 +18,15 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["column_widths", "write_table_docx"]
+__all__ = [
+    "column_widths",
+    "docx_text",
+    "fill_cell",
+    "repeat_header_row",
+    "shade_cell",
+    "write_stable_docx",
+    "write_table_docx",
+]
 
 PAGE_WIDTH_CM = 29.7  # A4 landscape
 PAGE_HEIGHT_CM = 21.0
@@ -40,7 +48,7 @@ _DATES = re.compile(
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _text(value: object) -> str:
+def docx_text(value: object) -> str:
     """Cell text: empty for missing values, XML-safe."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
@@ -97,7 +105,14 @@ def column_widths(
     return [fixed.get(j, weights[j] * scale) for j in range(len(headers))]
 
 
-def _repeat_header(row) -> None:
+def repeat_header_row(row) -> None:
+    """Mark a table row as a header repeated on every page, never split.
+
+    Parameters
+    ----------
+    row : docx.table._Row
+        The first row of a python-docx table.
+    """
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
@@ -108,7 +123,16 @@ def _repeat_header(row) -> None:
         tr_pr.append(element)
 
 
-def _shade(cell, fill: str) -> None:
+def shade_cell(cell, fill: str) -> None:
+    """Give a table cell a solid background.
+
+    Parameters
+    ----------
+    cell : docx.table._Cell
+        The cell.
+    fill : str
+        Colour as six hex digits (``"D9D9D9"``).
+    """
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
@@ -119,7 +143,7 @@ def _shade(cell, fill: str) -> None:
     cell._tc.get_or_add_tcPr().append(shading)
 
 
-def _fill(cell, text: str, *, bold: bool = False) -> None:
+def fill_cell(cell, text: str, *, bold: bool = False) -> None:
     """Write text into a cell; line breaks in the text start new lines."""
     paragraph = cell.paragraphs[0]
     paragraph.paragraph_format.space_after = 0
@@ -161,8 +185,8 @@ def write_table_docx(
     from docx.shared import Cm, Pt
 
     headings = dict(headings or {})
-    headers = [_text(headings.get(str(c), c)) for c in frame.columns]
-    rows = [[_text(v) for v in row] for row in frame.itertuples(index=False)]
+    headers = [docx_text(headings.get(str(c), c)) for c in frame.columns]
+    rows = [[docx_text(v) for v in row] for row in frame.itertuples(index=False)]
 
     document = Document()
     section = document.sections[0]
@@ -175,7 +199,7 @@ def write_table_docx(
     normal.font.size = Pt(BODY_PT)
 
     heading = document.add_paragraph()
-    heading_run = heading.add_run(_text(title))
+    heading_run = heading.add_run(docx_text(title))
     heading_run.bold = True
     heading_run.font.size = Pt(TITLE_PT)
     heading.paragraph_format.space_after = Pt(6)
@@ -191,19 +215,19 @@ def write_table_docx(
         for cell in table.columns[j].cells:
             cell.width = Cm(width)
     header_row = table.rows[0]
-    _repeat_header(header_row)
+    repeat_header_row(header_row)
     for cell, text in zip(header_row.cells, headers, strict=True):
-        _fill(cell, text, bold=True)
-        _shade(cell, HEADER_FILL)
+        fill_cell(cell, text, bold=True)
+        shade_cell(cell, HEADER_FILL)
     for row, texts in zip(table.rows[1:], rows, strict=True):
         for cell, text in zip(row.cells, texts, strict=True):
-            _fill(cell, text)
+            fill_cell(cell, text)
     if note:
-        paragraph = document.add_paragraph(_text(note))
+        paragraph = document.add_paragraph(docx_text(note))
         paragraph.paragraph_format.space_before = Pt(6)
 
     properties = document.core_properties
-    properties.title = _text(title)
+    properties.title = docx_text(title)
     properties.author = "evsynth"
     properties.last_modified_by = "evsynth"
     properties.comments = ""
@@ -213,10 +237,10 @@ def write_table_docx(
     properties.last_printed = _FIXED_TIME
     buffer = io.BytesIO()
     document.save(buffer)
-    _write_stable_zip(buffer.getvalue(), Path(path))
+    write_stable_docx(buffer.getvalue(), Path(path))
 
 
-def _write_stable_zip(data: bytes, path: Path) -> None:
+def write_stable_docx(data: bytes, path: Path) -> None:
     """Rewrite a zip package with fixed member times and fixed core.xml dates."""
     with (
         zipfile.ZipFile(io.BytesIO(data)) as source,

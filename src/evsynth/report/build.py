@@ -2531,7 +2531,7 @@ def _write_docx(review: Review, path: Path) -> None:
 
     def heading(text: str, size: float) -> None:
         paragraph = document.add_paragraph()
-        run = paragraph.add_run(qdocx._text(text))
+        run = paragraph.add_run(qdocx.docx_text(text))
         run.bold = True
         run.font.size = Pt(size)
         paragraph.paragraph_format.space_after = Pt(6)
@@ -2545,8 +2545,10 @@ def _write_docx(review: Review, path: Path) -> None:
         if number > 1:
             document.add_page_break()
         heading(f"Table {number}. {name}", qdocx.TITLE_PT)
-        headers = [qdocx._text(headings.get(str(c), c)) for c in frame.columns]
-        rows = [[qdocx._text(v) for v in row] for row in frame.itertuples(index=False)]
+        headers = [qdocx.docx_text(headings.get(str(c), c)) for c in frame.columns]
+        rows = [
+            [qdocx.docx_text(v) for v in row] for row in frame.itertuples(index=False)
+        ]
         table = document.add_table(rows=1 + len(rows), cols=len(headers))
         table.style = document.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -2559,19 +2561,19 @@ def _write_docx(review: Review, path: Path) -> None:
             for cell in table.columns[j].cells:
                 cell.width = Cm(width)
         header_row = table.rows[0]
-        qdocx._repeat_header(header_row)
+        qdocx.repeat_header_row(header_row)
         for cell, text in zip(header_row.cells, headers, strict=True):
-            qdocx._fill(cell, text, bold=True)
-            qdocx._shade(cell, qdocx.HEADER_FILL)
+            qdocx.fill_cell(cell, text, bold=True)
+            qdocx.shade_cell(cell, qdocx.HEADER_FILL)
         for row, texts in zip(table.rows[1:], rows, strict=True):
             for cell, text in zip(row.cells, texts, strict=True):
-                qdocx._fill(cell, text)
+                qdocx.fill_cell(cell, text)
         if note:
-            paragraph = document.add_paragraph(qdocx._text(note))
+            paragraph = document.add_paragraph(qdocx.docx_text(note))
             paragraph.paragraph_format.space_before = Pt(6)
 
     properties = document.core_properties
-    properties.title = qdocx._text(title)
+    properties.title = qdocx.docx_text(title)
     properties.author = "evsynth"
     properties.last_modified_by = "evsynth"
     properties.comments = ""
@@ -2581,7 +2583,7 @@ def _write_docx(review: Review, path: Path) -> None:
     properties.last_printed = qdocx._FIXED_TIME
     buffer = io.BytesIO()
     document.save(buffer)
-    qdocx._write_stable_zip(buffer.getvalue(), path)
+    qdocx.write_stable_docx(buffer.getvalue(), path)
 
 
 def build_tables(

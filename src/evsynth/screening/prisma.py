@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from evsynth.errors import EvsynthError, InputError
+from evsynth.io import read_csv_text
 from evsynth.screening.decide import STATES, Screening
 from evsynth.screening.model import DBR, FULL_TEXT, OTHER, RecordSet, Settings
 from evsynth.screening.prisma_plot import PrismaFlow
@@ -774,7 +773,7 @@ def read_template(path: str | Path) -> dict[str, Any]:
             )
             for k, v in raw.items()
         }
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame = read_csv_text(path, "the PRISMA2020 template header data,node,box,...,n")
     for column in ("data", "n"):
         if column not in frame.columns:
             raise InputError(

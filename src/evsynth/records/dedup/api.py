@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from evsynth.errors import InputError
-from evsynth.io import write_tables
+from evsynth.io import read_csv_text, write_tables
 from evsynth.records import generic_csv
 from evsynth.records.dedup.engine import candidate_pairs, cluster, compare_pairs
 from evsynth.records.dedup.keys import match_keys
@@ -394,9 +394,9 @@ def dedup_file(
         The result that was written.
     """
     path = Path(records)
-    if not path.is_file():
-        raise InputError("file not found", file=path)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame = read_csv_text(
+        path, "a CSV of records with bibliographic columns (title, author, year, ...)"
+    )
     verdicts = None
     if decisions is not None and Path(decisions).is_file():
         verdicts = read_decisions(decisions)
