@@ -234,13 +234,17 @@ def _tables(
     for position, label in enumerate(clustering.labels):
         groups.setdefault(label, []).append(position)
     kept_of: dict[int, int] = {}
-    unique_rows = []
+    chosen: list[tuple[int, list[int], list[int]]] = []
     for label, group in groups.items():
         ordered = sorted(
             group, key=lambda p: (updates[p], -_completeness(fields[p]), p)
         )
-        kept = ordered[0]
-        kept_of[label] = kept
+        kept_of[label] = ordered[0]
+        chosen.append((ordered[0], group, ordered))
+    chosen.sort(key=lambda item: item[0])
+    # kept column by column: a row dict per cluster would double the memory
+    columns: dict[str, list[object]] = {}
+    for kept, group, ordered in chosen:
         row: dict[str, object] = {
             id_column: ids[kept],
             "cluster_id": ids[kept],
@@ -253,9 +257,10 @@ def _tables(
             row[f"{name}s"] = "; ".join(
                 dict.fromkeys(fields[p][name] for p in group if fields[p].get(name))
             )
-        unique_rows.append((kept, row))
-    unique_rows.sort(key=lambda pair: pair[0])
-    unique = pd.DataFrame([r for _, r in unique_rows])
+        for name, value in row.items():
+            columns.setdefault(name, []).append(value)
+    unique = pd.DataFrame(columns)
+    del columns, chosen
     clusters = pd.DataFrame(
         {
             "cluster_id": [ids[kept_of[label]] for label in clustering.labels],

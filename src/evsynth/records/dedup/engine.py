@@ -26,36 +26,53 @@ log = logging.getLogger("evsynth.records.dedup")
 MAX_BLOCK = 60
 
 
-def blocking_keys(keys: MatchKeys) -> Iterable[str]:
+#: Blocking key families, built one at a time so that only one family's index
+#: is in memory at once (a million records give some six million keys).
+FAMILIES = ("d", "p", "t", "e", "a", "v", "w")
+
+
+def blocking_keys(keys: MatchKeys, family: str | None = None) -> Iterable[str]:
     """Yield the blocks a record falls in: records sharing a block are compared.
 
     Each key catches duplicates that others miss: identifiers; the start and the
     end of the title (a typo or an added prefix rarely hits both); first author,
     year and first page; year, volume and first page; the title's three longest
     words (reordered or retranslated titles).
+
+    Parameters
+    ----------
+    keys : MatchKeys
+        The record's keys.
+    family : str, optional
+        Only the keys of this family (one of :data:`FAMILIES`); all by default.
     """
-    if keys.doi:
-        yield f"d:{keys.doi}"
-    if keys.pmid:
-        yield f"p:{keys.pmid}"
+    want = FAMILIES if family is None else (family,)
     title = keys.title
-    if len(title) >= 12:
+    if "d" in want and keys.doi:
+        yield f"d:{keys.doi}"
+    if "p" in want and keys.pmid:
+        yield f"p:{keys.pmid}"
+    if "t" in want and len(title) >= 12:
         yield f"t:{title[:30]}"
-    if len(title) >= 24:
+    if "e" in want and len(title) >= 24:
         yield f"e:{title[-30:]}"
-    if keys.first_author and keys.first_page:
+    if "a" in want and keys.first_author and keys.first_page:
         yield f"a:{keys.first_author}|{keys.year}|{keys.first_page}"
-    if keys.volume and keys.first_page:
+    if "v" in want and keys.volume and keys.first_page:
         yield f"v:{keys.year}|{keys.volume}|{keys.first_page}"
-    words = sorted(
-        {w for w in title.split() if len(w) >= 4}, key=lambda w: (-len(w), w)
-    )
-    if len(words) >= 3:
-        yield "w:" + " ".join(sorted(words[:3]))
+    if "w" in want:
+        words = sorted(
+            {w for w in title.split() if len(w) >= 4}, key=lambda w: (-len(w), w)
+        )
+        if len(words) >= 3:
+            yield "w:" + " ".join(sorted(words[:3]))
 
 
 def candidate_pairs(all_keys: Sequence[MatchKeys]) -> list[tuple[int, int]]:
     """Pairs of record positions that share at least one block, each once.
+
+    The blocks of one key family are indexed, paired and dropped before the
+    next family's, which keeps the peak memory to one family's index.
 
     Parameters
     ----------
@@ -67,23 +84,25 @@ def candidate_pairs(all_keys: Sequence[MatchKeys]) -> list[tuple[int, int]]:
     list of (int, int)
         Sorted pairs ``(i, j)`` with ``i < j``.
     """
-    blocks: dict[str, list[int]] = defaultdict(list)
-    for index, keys in enumerate(all_keys):
-        for key in blocking_keys(keys):
-            blocks[key].append(index)
     pairs: set[tuple[int, int]] = set()
     skipped = 0
-    for members in blocks.values():
-        size = len(members)
-        if size < 2:
-            continue
-        if size > MAX_BLOCK:
-            skipped += 1
-            continue
-        for x in range(size):
-            first = members[x]
-            for y in range(x + 1, size):
-                pairs.add((first, members[y]))
+    for family in FAMILIES:
+        blocks: dict[str, list[int]] = defaultdict(list)
+        for index, keys in enumerate(all_keys):
+            for key in blocking_keys(keys, family):
+                blocks[key].append(index)
+        for members in blocks.values():
+            size = len(members)
+            if size < 2:
+                continue
+            if size > MAX_BLOCK:
+                skipped += 1
+                continue
+            for x in range(size):
+                first = members[x]
+                for y in range(x + 1, size):
+                    pairs.add((first, members[y]))
+        del blocks
     if skipped:
         log.info(
             "%d blocks larger than %d records left to other keys", skipped, MAX_BLOCK

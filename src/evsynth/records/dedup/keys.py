@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from evsynth.records import normalise as nz
@@ -274,7 +276,7 @@ def journal_words(journal: str) -> list[str]:
     return [w for w in key.split() if w not in _JOURNAL_STOP]
 
 
-def journals_match(a: list[str], b: list[str]) -> bool:
+def journals_match(a: Sequence[str], b: Sequence[str]) -> bool:
     """Whether one journal name is an abbreviation of the other (or equal).
 
     Word by word, each word of one name abbreviates the other's (``Arch Pediatr
@@ -295,7 +297,7 @@ def journals_match(a: list[str], b: list[str]) -> bool:
     return _run_together(a, b)
 
 
-def venues_match(a: list[str], b: list[str]) -> bool:
+def venues_match(a: Sequence[str], b: Sequence[str]) -> bool:
     """Whether two venue names are the same journal or conference.
 
     Besides :func:`journals_match`, a conference's acronym matches its name:
@@ -305,7 +307,7 @@ def venues_match(a: list[str], b: list[str]) -> bool:
     if journals_match(a, b):
         return True
 
-    def initials(words: list[str]) -> str:
+    def initials(words: Sequence[str]) -> str:
         kept = [w for w in words if w != "proceedings" and not w[0].isdigit()]
         return "".join(w[0] for w in kept)
 
@@ -330,7 +332,7 @@ def _abbreviates(short: str, word: str) -> bool:
     return all(c in letters for c in short)
 
 
-def _run_together(a: list[str], b: list[str]) -> bool:
+def _run_together(a: Sequence[str], b: Sequence[str]) -> bool:
     """Tell whether a one-word name is the other's abbreviations run together.
 
     For example ``jthoraccardiovascsurg`` and ``BMJ``.
@@ -380,16 +382,21 @@ def digits(value: str) -> str:
 
 @dataclass(slots=True)
 class MatchKeys:
-    """Everything a record is compared on, computed once per record."""
+    """Everything a record is compared on, computed once per record.
+
+    Short values that recur across records (surnames, name and journal words,
+    volume, issue and pages) are interned and kept in tuples, so a million
+    records share one copy of each word.
+    """
 
     title: str
     variants: tuple[str, ...]
     numbers: frozenset[str]
-    surnames: list[str]
-    names: frozenset[str]
+    surnames: tuple[str, ...]
+    names: tuple[str, ...]
     first_author: str
     year: int | None
-    journal: list[str]
+    journal: tuple[str, ...]
     volume: str
     issue: str
     first_page: str
@@ -432,19 +439,21 @@ def match_keys(fields: dict[str, str], update: int = 0) -> MatchKeys:
         first_page, last_page = "", ""  # "215 p": a book's or thesis's length
     if first_page and first_page == year_text:
         first_page, last_page = "", ""  # a date in the pages field ("2016 May")
+    intern = sys.intern
+    family = tuple(map(intern, names))
     return MatchKeys(
         title=title,
         variants=title_variants(fields.get("title", "")),
         numbers=title_numbers(title),
-        surnames=names,
-        names=name_words(fields.get("authors", "")),
-        first_author=names[0] if names else "",
+        surnames=family,
+        names=tuple(sorted(map(intern, name_words(fields.get("authors", ""))))),
+        first_author=family[0] if family else "",
         year=int(year_text) if year_text else None,
-        journal=journal_words(fields.get("journal", "")),
-        volume=volume,
-        issue=digits(fields.get("issue", "")),
-        first_page=first_page,
-        last_page=last_page,
+        journal=tuple(map(intern, journal_words(fields.get("journal", "")))),
+        volume=intern(volume),
+        issue=intern(digits(fields.get("issue", ""))),
+        first_page=intern(first_page),
+        last_page=intern(last_page),
         elocator=bool(_ELOCATOR.match(fields.get("pages", "").strip())),
         doi=nz.norm_doi(fields.get("doi", "")),
         pmid=nz.norm_pmid(fields.get("pmid", "")),

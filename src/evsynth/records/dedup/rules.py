@@ -10,6 +10,7 @@ opposite words or numbers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -152,7 +153,7 @@ def author_match(a: MatchKeys, b: MatchKeys) -> float | None:
     return max(similarity, swapped)
 
 
-def author_similarity(a: list[str], b: list[str]) -> float | None:
+def author_similarity(a: Sequence[str], b: Sequence[str]) -> float | None:
     """Return the author similarity in [0, 1] from surnames (``None`` if a list is empty).
 
     A truncated list ("et al.") matches the full one: the token-set ratio is 1
