@@ -8,6 +8,8 @@ import sys
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from evsynth.errors import InputError
 from evsynth.records.dedup import deduplicate
@@ -346,6 +348,38 @@ def test_two_databases_copies_of_one_correction_merge():
     # a title that merely ends in brackets is no correction
     assert not k.is_correction("Outcomes of the SPRINT trial (2010)")
     assert not k.is_correction("Mentoring for adults (aged 18-25 (mean 21))")
+
+
+_WORDS = st.lists(
+    st.text("abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=10),
+    min_size=3,
+    max_size=12,
+)
+
+
+@given(
+    _WORDS,
+    st.integers(1, 999),
+    st.integers(1, 9999),
+    st.integers(1950, 2030),
+    st.booleans(),
+)
+def test_any_title_with_a_correction_citation_is_a_notice(
+    words, volume, page, year, embase
+):
+    """Whatever the title, the citation of the corrected article marks a notice
+    and is dropped from the title key; the bare title is no notice."""
+    title = " ".join(words).capitalize()
+    citation = (
+        f" (Journal of Things ({year}) {volume} ({page}-{page + 7}))"
+        if embase
+        else f" (vol {volume}, pg {page}, {year})"
+    )
+    assert k.is_correction(title + citation)
+    assert not k.is_correction(title)
+    assert k.title_key(title + citation) == k.title_key(title)
+    keys = k.match_keys({"title": title + citation, "authors": "Smith, J"})
+    assert keys.notice
 
 
 def test_parts_of_a_series_stay_apart():
