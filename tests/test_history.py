@@ -421,9 +421,11 @@ def test_snapshot_files_and_content(tmp_path: Path) -> None:
         "status",
         "reason",
         "final_state",
+        "prisma_column",
+        "study_id",
     ]
     assert decisions.to_numpy().tolist() == [
-        [r, stage, status, reason, final]
+        [r, stage, status, reason, final, "databases_registers", ""]
         for r, stages, final in DECISIONS_1
         for stage, status, reason in stages
     ]
@@ -502,7 +504,7 @@ def test_snapshot_before_effects_and_meta(tmp_path: Path) -> None:
     take_snapshot(results, tmp_path / "history", 0)
     folder = tmp_path / "history" / "round_0"
     assert (folder / "decisions.csv").read_text() == (
-        "record_id,stage,status,reason,final_state\n"
+        "record_id,stage,status,reason,final_state,prisma_column,study_id\n"
     )
     assert (folder / "effects.csv").read_text().count("\n") == 1
     assert (folder / "pooled.csv").read_text() == (

@@ -9,6 +9,7 @@ import subprocess
 import pandas as pd
 import pytest
 
+from evsynth.history.changes import update_flow
 from tests.conftest import REPO
 from tests.conftest import run_snakemake as snakemake
 
@@ -68,8 +69,54 @@ def test_update_round_keeps_ids_and_reports_changes(tmp_path):
     assert (
         int(living.loc["database_results", "round_1"]) == manifest["n_reported"].sum()
     )
+    _check_update_flow(results / "history", living, tmp_path / "edited")
     assert (results / "report/index.html").read_text(encoding="utf-8").count(
         "round 1"
     ) > 0
     dry = snakemake(tmp_path, "--dry-run")
     assert "Nothing to be done" in dry.stdout + dry.stderr
+
+
+#: Additive PRISMA boxes of the update diagram and the flow's field for each.
+_BOXES = {
+    "duplicates": "duplicates",
+    "records_screened": "records_screened",
+    "records_excluded": "records_excluded",
+    "dbr_sought_reports": "dbr_sought_reports",
+    "dbr_notretrieved_reports": "dbr_notretrieved_reports",
+    "dbr_assessed": "dbr_assessed",
+    "other_sought_reports": "other_sought_reports",
+    "other_assessed": "other_assessed",
+    "new_studies": "new_studies",
+    "new_reports": "new_reports",
+}
+
+
+def _check_update_flow(history, living, edited):
+    """The update diagram follows round 1's records; with no earlier decision
+    changed it equals the difference of the cumulative counts, and a changed
+    earlier decision no longer stops it, but is noted."""
+    flow = update_flow(history)
+    assert flow.previous
+    assert "follow the records of round 1's searches" in flow.notes[0]
+    for key, attribute in _BOXES.items():
+        assert getattr(flow, attribute) == int(living.loc[key, "round_1"]), key
+    assert sum(n for _, n in flow.databases) == int(
+        living.loc["database_results", "round_1"]
+    )
+
+    # an earlier report that was not retrieved is found and excluded in round 1
+    shutil.copytree(history, edited)
+    path = edited / "round_1" / "decisions.csv"
+    decisions = pd.read_csv(path, dtype=str, keep_default_na=False)
+    before = pd.read_csv(edited / "round_0" / "decisions.csv", dtype=str)
+    earlier = before.loc[before["final_state"] == "not_retrieved", "record_id"].iloc[0]
+    decisions.loc[decisions["record_id"] == earlier, "final_state"] = (
+        "excluded_full_text"
+    )
+    decisions.to_csv(path, index=False)
+    changed = update_flow(edited)
+    assert changed.previous
+    for key, attribute in _BOXES.items():
+        assert getattr(changed, attribute) == getattr(flow, attribute), key
+    assert "A decision on 1 earlier record changed in this round" in changed.notes[0]

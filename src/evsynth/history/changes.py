@@ -64,6 +64,7 @@ from evsynth.plots.forest import (
     _Type,
 )
 from evsynth.screening.decide import STATES
+from evsynth.screening.model import DBR, OTHER
 from evsynth.screening.prisma import (
     TEMPLATE,
     TEMPLATE_COLUMNS,
@@ -1298,22 +1299,146 @@ def _difference_counts(
     return diff
 
 
+#: Final states of records that went on to retrieval (as flow_counts counts).
+_PASSED = (
+    "awaiting_retrieval",
+    "not_retrieved",
+    "pending_full_text",
+    "conflict_full_text",
+    "excluded_full_text",
+    "included",
+)
+
+
+def _new_record_counts(
+    history_dir: str | Path,
+    prev_round: int,
+    new_round: int,
+    before: Mapping[str, Any],
+    latest: Mapping[str, Any],
+) -> tuple[dict[str, Any], int] | None:
+    """Count the PRISMA boxes of the records that a round's searches added.
+
+    The records of searches with ``update == new_round`` go through the boxes
+    by their final state; earlier records are left out even if a decision on
+    them changed. Identification comes from the difference of the per-source
+    lists. Returns the counts and the number of earlier records whose final
+    state changed, or None if the snapshots lack what this needs (snapshots
+    older than the ``prisma_column`` and ``study_id`` columns) or disagree with
+    the PRISMA counts (the caller then uses the difference of the counts).
+    """
+    new = read_snapshot(history_dir, new_round)
+    old = read_snapshot(history_dir, prev_round)
+    decisions = new.decisions.drop_duplicates("record_id", keep="last")
+    state = dict(zip(decisions["record_id"], decisions["final_state"], strict=True))
+    column = dict(zip(decisions["record_id"], decisions["prisma_column"], strict=True))
+    studies = _study_ids(new.decisions)
+    old_decisions = old.decisions.drop_duplicates("record_id", keep="last")
+    old_state = dict(
+        zip(old_decisions["record_id"], old_decisions["final_state"], strict=True)
+    )
+    old_included = {r for r, s in old_state.items() if s == "included"}
+    old_studies = _study_ids(old.decisions)
+    if not old_included <= set(old_studies) or any(
+        c not in (DBR, OTHER) for c in column.values()
+    ):
+        return None  # an older snapshot: no PRISMA column or study ids
+    records = new.records
+    added = records[records["update"] == str(new_round)]
+    unique = [
+        r for r, k in zip(added["record_id"], added["kept"], strict=True) if k == "True"
+    ]
+    if any(r not in state for r in unique):
+        return None
+    included = [r for r in unique if state[r] == "included"]
+    if not set(included) <= set(studies):
+        return None
+    counts: dict[str, Any] = {
+        name: _list_diff(latest.get(name, []), before.get(name, []))
+        for name in ("databases", "registers", "websites", "organisations", "citations")
+    }
+    identified = sum(n for name in counts for _, n in counts[name])
+    if identified != len(added) or any(
+        n < 0 for name in list(counts) for _, n in counts[name]
+    ):
+        return None  # the import summaries and the records disagree
+    tally = {DBR: Counter[str](), OTHER: Counter[str]()}
+    for record_id in unique:
+        tally[column[record_id]][state[record_id]] += 1
+    d, o = tally[DBR], tally[OTHER]
+    reasons = {DBR: Counter[str](), OTHER: Counter[str]()}
+    full_text = new.decisions[
+        (new.decisions["stage"] == "full_text")
+        & (new.decisions["final_state"] == "excluded_full_text")
+    ]
+    new_ids = set(unique)
+    for record_id, reason in zip(
+        full_text["record_id"], full_text["reason"], strict=True
+    ):
+        if record_id in new_ids:
+            reasons[column[record_id]][reason] += 1
+
+    def ordered(col: str, key: str) -> list[tuple[str, int]]:
+        order = [str(name) for name, _ in latest.get(key, [])]
+        names = order + sorted(set(reasons[col]) - set(order))
+        return [(n, reasons[col][n]) for n in names if reasons[col][n]]
+
+    counts.update(
+        database_results=sum(n for _, n in counts["databases"]),
+        register_results=sum(n for _, n in counts["registers"]),
+        website_results=sum(n for _, n in counts["websites"]),
+        organisation_results=sum(n for _, n in counts["organisations"]),
+        citations_results=sum(n for _, n in counts["citations"]),
+        duplicates=len(added) - len(unique),
+        excluded_automatic=0,
+        excluded_other=0,
+        records_screened=d["excluded_title_abstract"] + sum(d[s] for s in _PASSED),
+        records_excluded=d["excluded_title_abstract"],
+        dbr_sought_reports=sum(d[s] for s in _PASSED),
+        dbr_notretrieved_reports=d["not_retrieved"],
+        dbr_assessed=d["excluded_full_text"] + d["included"],
+        dbr_excluded=ordered(DBR, "dbr_excluded"),
+        other_sought_reports=sum(o[s] for s in _PASSED),
+        other_notretrieved_reports=o["not_retrieved"],
+        other_assessed=o["excluded_full_text"] + o["included"],
+        other_excluded=ordered(OTHER, "other_excluded"),
+        new_studies=len(
+            {studies[r] for r in included} - {old_studies[r] for r in old_included}
+        ),
+        new_reports=len(included),
+    )
+    changed = sum(1 for r, s in old_state.items() if r in state and state[r] != s)
+    return counts, changed
+
+
+def _study_ids(decisions: pd.DataFrame) -> dict[str, str]:
+    """Study id of every record that has one (from any of its rows)."""
+    out: dict[str, str] = {}
+    for record_id, study in zip(
+        decisions["record_id"], decisions["study_id"], strict=True
+    ):
+        if study:
+            out[record_id] = study
+    return out
+
+
 def update_flow(history_dir: str | Path) -> PrismaFlow:
     """Return the PRISMA flow of the latest round, as an update of the review.
 
     With one round only, that round's flow for a new review. Otherwise the
     template for updated reviews: the studies and reports included up to the
     previous round in the "previous studies" column; in the main columns the
-    records, reports and studies new in the latest round (the difference
-    between the two rounds' cumulative counts, as a note says); the latest
-    round's totals at the bottom.
+    records of the latest round's searches, followed through the boxes by
+    their final state; the latest round's totals at the bottom. Earlier
+    records whose decision changed in the round are not in the new boxes; a
+    note counts them, as the totals include them.
 
-    If a box shrank between the two rounds (a decision on an earlier record
-    changed, say a report "not retrieved" was found and assessed), the new
-    counts would be negative and the update cannot be drawn as new against
-    previous; the flow of the whole review at the latest round is returned
-    instead (its boxes add up), with a note naming the boxes, and a warning
-    is logged. :func:`living_prisma` shows the differences.
+    Snapshots older than the ``prisma_column`` and ``study_id`` columns give
+    the difference between the two rounds' cumulative counts instead (as a
+    note says). If a box shrank between them (an earlier decision changed)
+    the difference cannot be drawn: the flow of the whole review at the
+    latest round is returned, with a note naming the boxes, and a warning is
+    logged. :func:`living_prisma` shows the differences.
 
     Raises
     ------
@@ -1327,51 +1452,73 @@ def update_flow(history_dir: str | Path) -> PrismaFlow:
         return flow_from_counts(latest)
     prev_round, new_round = rounds[-2], rounds[-1]
     before = all_counts[prev_round]
-    diff = _difference_counts(latest, before)
-    label = {row[0]: row[3] for row in TEMPLATE}
-    shrunk = [
-        f"{label.get(k, k)} ({_int(before, k)} → {_int(latest, k)})"
-        for k in ADDITIVE_KEYS
-        if diff[k] < 0
-    ]
-    shrunk += [
-        f"{label.get(name, name.capitalize())}: {item} ({n:+d})"
-        for name in _FLOW_LISTS
-        for item, n in diff[name]
-        if n < 0
-    ]
-    if shrunk:
-        message = (
-            f"the PRISMA counts of round {new_round} are smaller than those of round "
-            f"{prev_round} for {'; '.join(shrunk)}: decisions on earlier records "
-            "changed, so the update cannot be drawn as new against previous studies "
-            "(new counts = the difference of the cumulative counts); the diagram "
-            f"shows the whole review as of round {new_round}. decisions_changed.csv "
-            "of the change report lists the changed decisions and living_prisma.csv "
-            "the differences per round"
+    by_record = _new_record_counts(history_dir, prev_round, new_round, before, latest)
+    if by_record is not None:
+        counts, changed = by_record
+        head = (
+            f"Update round {new_round}: the boxes under 'Identification of new "
+            f"studies' follow the records of round {new_round}'s searches; "
+            f"'Previous studies' are those included up to round {prev_round}."
         )
-        _log.warning("%s", message)
-        whole = flow_from_counts(latest)
-        return dataclasses.replace(
-            whole, notes=[f"Update round {new_round}: {message}.", *whole.notes]
-        )
-    flow = flow_from_counts(
-        {**diff, "previous_studies": 0, "previous_reports": 0, "in_progress": {}}
-    )
-    other = any(
-        _int(latest, k)
-        for k in ("website_results", "organisation_results", "citations_results")
-    )
-    notes = [
-        (
+        new_total = _int(before, "total_studies") + counts["new_studies"]
+        new_reports = _int(before, "total_reports") + counts["new_reports"]
+        if changed:
+            head += (
+                f" A decision on {changed:,} earlier record"
+                f"{'s' if changed != 1 else ''} changed in this round "
+                "(decisions_changed.csv of the change report); the totals "
+                "include the change"
+                + (
+                    f", so previous + new ({new_total} studies, {new_reports} "
+                    "reports) differ from them."
+                    if (new_total, new_reports)
+                    != (_int(latest, "total_studies"), _int(latest, "total_reports"))
+                    else "."
+                )
+            )
+    else:
+        counts = _difference_counts(latest, before)
+        label = {row[0]: row[3] for row in TEMPLATE}
+        shrunk = [
+            f"{label.get(k, k)} ({_int(before, k)} → {_int(latest, k)})"
+            for k in ADDITIVE_KEYS
+            if counts[k] < 0
+        ]
+        shrunk += [
+            f"{label.get(name, name.capitalize())}: {item} ({n:+d})"
+            for name in _FLOW_LISTS
+            for item, n in counts[name]
+            if n < 0
+        ]
+        if shrunk:
+            message = (
+                f"the PRISMA counts of round {new_round} are smaller than those of "
+                f"round {prev_round} for {'; '.join(shrunk)}: decisions on earlier "
+                "records changed, so the update cannot be drawn as new against "
+                "previous studies (new counts = the difference of the cumulative "
+                f"counts); the diagram shows the whole review as of round {new_round}."
+                " decisions_changed.csv of the change report lists the changed "
+                "decisions and living_prisma.csv the differences per round"
+            )
+            _log.warning("%s", message)
+            whole = flow_from_counts(latest)
+            return dataclasses.replace(
+                whole, notes=[f"Update round {new_round}: {message}.", *whole.notes]
+            )
+        head = (
             f"Update round {new_round}: the boxes under 'Identification of new "
             f"studies' count what is new since round {prev_round}, computed as the "
             f"difference between the cumulative counts of rounds {new_round} and "
             f"{prev_round}; 'Previous studies' are those included up to round "
             f"{prev_round}."
-        ),
-        *progress_notes(latest),
-    ]
+        )
+    flow = flow_from_counts(
+        {**counts, "previous_studies": 0, "previous_reports": 0, "in_progress": {}}
+    )
+    other = any(
+        _int(latest, k)
+        for k in ("website_results", "organisation_results", "citations_results")
+    )
     return dataclasses.replace(
         flow,
         other=other,
@@ -1380,7 +1527,7 @@ def update_flow(history_dir: str | Path) -> PrismaFlow:
         previous_reports=_int(before, "total_reports"),
         total_studies=_int(latest, "total_studies"),
         total_reports=_int(latest, "total_reports"),
-        notes=notes,
+        notes=[head, *progress_notes(latest)],
     )
 
 

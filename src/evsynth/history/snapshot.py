@@ -9,7 +9,8 @@ into ``<history>/round_<n>/``:
     record_id, update, cluster_id and kept (True for the unique record that
     stands for its duplicate cluster).
 ``decisions.csv``
-    record_id, stage, status, reason and final_state of the screening.
+    record_id, stage, status, reason, final_state, prisma_column and study_id
+    of the screening (older snapshots lack the last two: they read as empty).
 ``effects.csv``
     The effect sizes: study_id, outcome, domain, timepoint, comparison,
     measure, yi, vi, ci_lb, ci_ub, input_set and method.
@@ -62,7 +63,18 @@ __all__ = [
 ]
 
 RECORD_COLUMNS = ["record_id", "update", "cluster_id", "kept"]
-DECISION_COLUMNS = ["record_id", "stage", "status", "reason", "final_state"]
+DECISION_COLUMNS = [
+    "record_id",
+    "stage",
+    "status",
+    "reason",
+    "final_state",
+    "prisma_column",
+    "study_id",
+]
+#: Decision columns every snapshot has; ``prisma_column`` and ``study_id`` came
+#: later and read as empty from older snapshots.
+_REQUIRED_DECISION_COLUMNS = DECISION_COLUMNS[:5]
 #: The columns that identify one effect size across rounds.
 EFFECT_KEY = ["study_id", "outcome", "domain", "timepoint", "comparison"]
 EFFECT_COLUMNS = [
@@ -454,7 +466,9 @@ def read_snapshot(history_dir: str | Path, round_no: int) -> Snapshot:
     return Snapshot(
         round=int(round_no),
         records=table("records.csv", RECORD_COLUMNS),
-        decisions=table("decisions.csv", DECISION_COLUMNS),
+        decisions=_read_text_table(
+            folder / "decisions.csv", _REQUIRED_DECISION_COLUMNS, DECISION_COLUMNS
+        ),
         effects=table("effects.csv", EFFECT_COLUMNS),
         pooled=table("pooled.csv", POOLED_COLUMNS),
         prisma=load("prisma.json"),
