@@ -119,4 +119,21 @@ def _check_update_flow(history, living, edited):
     assert changed.previous
     for key, attribute in _BOXES.items():
         assert getattr(changed, attribute) == getattr(flow, attribute), key
-    assert "A decision on 1 earlier record changed in this round" in changed.notes[0]
+    assert "In this round a decision on 1 earlier record changed" in changed.notes[0]
+    assert "the totals include them." in changed.notes[0]
+
+    # an earlier report still awaiting its full-text decision at round 0 is
+    # included in round 1: previous + new no longer add up to the totals
+    path = edited / "round_0" / "decisions.csv"
+    first = pd.read_csv(path, dtype=str, keep_default_na=False)
+    included = first.loc[first["final_state"] == "included", "record_id"].iloc[0]
+    first.loc[first["record_id"] == included, "final_state"] = "pending_full_text"
+    first.to_csv(path, index=False)
+    counts_path = edited / "round_0" / "prisma.json"
+    counts = json.loads(counts_path.read_text(encoding="utf-8"))
+    counts["total_reports"] -= 1
+    counts_path.write_text(json.dumps(counts), encoding="utf-8")
+    moved = update_flow(edited)
+    assert moved.new_reports == flow.new_reports
+    assert "1 earlier record still in screening at round 0 moved on" in moved.notes[0]
+    assert "differ from them." in moved.notes[0]

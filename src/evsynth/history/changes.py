@@ -1299,6 +1299,14 @@ def _difference_counts(
     return diff
 
 
+#: Final states of records whose screening is not finished.
+_UNFINISHED = (
+    "pending_title_abstract",
+    "conflict_title_abstract",
+    "awaiting_retrieval",
+    "pending_full_text",
+    "conflict_full_text",
+)
 #: Final states of records that went on to retrieval (as flow_counts counts).
 _PASSED = (
     "awaiting_retrieval",
@@ -1316,14 +1324,15 @@ def _new_record_counts(
     new_round: int,
     before: Mapping[str, Any],
     latest: Mapping[str, Any],
-) -> tuple[dict[str, Any], int] | None:
+) -> tuple[dict[str, Any], int, int] | None:
     """Count the PRISMA boxes of the records that a round's searches added.
 
     The records of searches with ``update == new_round`` go through the boxes
     by their final state; earlier records are left out even if a decision on
     them changed. Identification comes from the difference of the per-source
-    lists. Returns the counts and the number of earlier records whose final
-    state changed, or None if the snapshots lack what this needs (snapshots
+    lists. Returns the counts, the number of earlier records whose screening
+    was unfinished and is now further on, and the number of earlier records
+    whose final decision changed; or None if the snapshots lack what this needs (snapshots
     older than the ``prisma_column`` and ``study_id`` columns) or disagree with
     the PRISMA counts (the caller then uses the difference of the counts).
     """
@@ -1407,8 +1416,11 @@ def _new_record_counts(
         ),
         new_reports=len(included),
     )
-    changed = sum(1 for r, s in old_state.items() if r in state and state[r] != s)
-    return counts, changed
+    moved = [
+        (s, state[r]) for r, s in old_state.items() if r in state and state[r] != s
+    ]
+    finished = sum(1 for s, _ in moved if s in _UNFINISHED)
+    return counts, finished, len(moved) - finished
 
 
 def _study_ids(decisions: pd.DataFrame) -> dict[str, str]:
@@ -1454,7 +1466,7 @@ def update_flow(history_dir: str | Path) -> PrismaFlow:
     before = all_counts[prev_round]
     by_record = _new_record_counts(history_dir, prev_round, new_round, before, latest)
     if by_record is not None:
-        counts, changed = by_record
+        counts, finished, changed = by_record
         head = (
             f"Update round {new_round}: the boxes under 'Identification of new "
             f"studies' follow the records of round {new_round}'s searches; "
@@ -1462,12 +1474,23 @@ def update_flow(history_dir: str | Path) -> PrismaFlow:
         )
         new_total = _int(before, "total_studies") + counts["new_studies"]
         new_reports = _int(before, "total_reports") + counts["new_reports"]
-        if changed:
+        if finished or changed:
+            parts = []
+            if finished:
+                parts.append(
+                    f"{finished:,} earlier record{'s' if finished != 1 else ''} "
+                    f"still in screening at round {prev_round} moved on"
+                )
+            if changed:
+                parts.append(
+                    f"a decision on {changed:,} earlier record"
+                    f"{'s' if changed != 1 else ''} changed (decisions_changed.csv "
+                    "of the change report)"
+                )
             head += (
-                f" A decision on {changed:,} earlier record"
-                f"{'s' if changed != 1 else ''} changed in this round "
-                "(decisions_changed.csv of the change report); the totals "
-                "include the change"
+                " In this round "
+                + " and ".join(parts)
+                + ": they are not in the new boxes, and the totals include them"
                 + (
                     f", so previous + new ({new_total} studies, {new_reports} "
                     "reports) differ from them."
