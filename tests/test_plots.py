@@ -725,7 +725,7 @@ def test_long_labels_are_wrapped_and_ellipsised():
 
 
 def test_wrapping_keeps_relations_whole():
-    ts = forest._Type(forest.NOTE_SIZE, MEASURE_DPI)
+    ts = forest.TextFont(forest.NOTE_SIZE, MEASURE_DPI)
     text = "Heterogeneity: \u03c4\u00b2 = 0.31; I\u00b2 = 92%; Q = 152.23 (df = 12), p < 0.001"
     for width in (1.0, 1.5, 2.0, 2.5):
         lines = ts.wrap(text, width, clauses=True)

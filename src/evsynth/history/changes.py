@@ -59,9 +59,9 @@ from evsynth.plots.forest import (
     TICK_LENGTH,
     TICK_PAD,
     TITLE_SIZE,
-    _fmt,
-    _linear_ticks,
-    _Type,
+    TextFont,
+    fmt_number,
+    linear_ticks,
 )
 from evsynth.screening.decide import STATES
 from evsynth.screening.model import DBR, OTHER
@@ -599,11 +599,11 @@ def _side_text(row: Mapping[str, Any], side: str, round_no: int) -> str:
         return f"Round {round_no}: not pooled ({k_text})"
     lb, ub = _num(row[f"ci_lb_{side}"]), _num(row[f"ci_ub_{side}"])
     ci = (
-        f" [{_fmt(lb, 2)}, {_fmt(ub, 2)}]"
+        f" [{fmt_number(lb, 2)}, {fmt_number(ub, 2)}]"
         if math.isfinite(lb) and math.isfinite(ub)
         else ""
     )
-    return f"Round {round_no}: {_fmt(est, 2)}{ci}, {k_text}"
+    return f"Round {round_no}: {fmt_number(est, 2)}{ci}, {k_text}"
 
 
 def estimates_figure(changes: Changes) -> Figure:
@@ -631,10 +631,10 @@ def estimates_figure(changes: Changes) -> Figure:
 
 
 def _estimates_figure(changes: Changes) -> Figure:
-    body = _Type(BODY_SIZE, _st.MEASURE_DPI)
-    bold = _Type(BODY_SIZE, _st.MEASURE_DPI, bold=True)
-    big = _Type(TITLE_SIZE, _st.MEASURE_DPI, bold=True)
-    note = _Type(NOTE_SIZE, _st.MEASURE_DPI)
+    body = TextFont(BODY_SIZE, _st.MEASURE_DPI)
+    bold = TextFont(BODY_SIZE, _st.MEASURE_DPI, bold=True)
+    big = TextFont(TITLE_SIZE, _st.MEASURE_DPI, bold=True)
+    note = TextFont(NOTE_SIZE, _st.MEASURE_DPI)
     line_h = body.ascent + body.descent
     pitch = body.pitch
     rows = changes.pooled.to_dict(orient="records")
@@ -659,7 +659,7 @@ def _estimates_figure(changes: Changes) -> Figure:
     lo, hi = min(values), max(values)
     if hi - lo < 1e-12:
         lo, hi = lo - 1.0, hi + 1.0
-    ticks, tick_labels = _linear_ticks(lo, hi, PANEL_WIDTH)
+    ticks, tick_labels = linear_ticks(lo, hi, PANEL_WIDTH)
     # the end tick labels overhang the panel by half their width
     left_gap = max(COL_GAP, body.width(tick_labels[0]) / 2 + TICK_LABEL_ROOM)
     right_gap = max(COL_GAP, body.width(tick_labels[-1]) / 2 + TICK_LABEL_ROOM)
@@ -825,7 +825,7 @@ def _put(
     x: float,
     baseline: float,
     text: str,
-    kind: _Type,
+    kind: TextFont,
     height: float,
     gid: str,
     *,

@@ -72,7 +72,7 @@ EXACT_KENDALL_MAX_K = 170
 # --------------------------------------------------------------------------- #
 
 
-def _check_yi_vi(
+def check_yi_vi(
     yi: ArrayLike, vi: ArrayLike, *, min_k: int, what: str
 ) -> tuple[FloatArray, FloatArray]:
     """Return ``yi``, ``vi`` as float vectors after checking them.
@@ -175,7 +175,7 @@ def egger_test(
         raise ValueError(f"model must be 'rma' or 'lm'; got {model!r}")
     if predictor not in ("sei", "vi"):
         raise ValueError(f"predictor must be 'sei' or 'vi'; got {predictor!r}")
-    y, v = _check_yi_vi(yi, vi, min_k=3, what="Egger's regression test")
+    y, v = check_yi_vi(yi, vi, min_k=3, what="Egger's regression test")
     k = y.size
     x = np.sqrt(v) if predictor == "sei" else v
     X = np.column_stack([np.ones(k), x])
@@ -359,7 +359,7 @@ def rank_test(
         Fewer than 3 studies, an unknown method, or invalid input.
     """
     _rma._normalise_method(method)
-    y, v = _check_yi_vi(yi, vi, min_k=3, what="Begg's rank correlation test")
+    y, v = check_yi_vi(yi, vi, min_k=3, what="Begg's rank correlation test")
     w = 1.0 / v
     theta = float(np.sum(w * y) / np.sum(w))
     vb = 1.0 / float(np.sum(w))
@@ -519,7 +519,7 @@ def trim_and_fill(
         raise ValueError(f"side must be 'left', 'right' or None; got {side!r}")
     method = _rma._normalise_method(method)
     test = _rma._normalise_test(test)
-    y_obs, v_obs = _check_yi_vi(yi, vi, min_k=3, what="Trim and fill")
+    y_obs, v_obs = check_yi_vi(yi, vi, min_k=3, what="Trim and fill")
     k = y_obs.size
 
     if side is None:
@@ -678,7 +678,7 @@ def failsafe_n(yi: ArrayLike, vi: ArrayLike, *, alpha: float = 0.05) -> int:
     """
     if not 0.0 < alpha < 0.5:
         raise ValueError(f"alpha must be in (0, 0.5); got {alpha}")
-    y, v = _check_yi_vi(yi, vi, min_k=1, what="The fail-safe N")
+    y, v = check_yi_vi(yi, vi, min_k=1, what="The fail-safe N")
     k = y.size
     z_avg = abs(float(np.sum(y / np.sqrt(v))) / math.sqrt(k))
     n = max(0.0, k * (z_avg / float(stats.norm.isf(alpha))) ** 2 - k)

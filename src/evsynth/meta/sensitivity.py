@@ -41,7 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from evsynth.meta import rma as _rma
-from evsynth.meta.bias import _check_yi_vi
+from evsynth.meta.bias import check_yi_vi
 
 __all__ = ["cumulative", "influence", "leave_one_out"]
 
@@ -166,7 +166,7 @@ def leave_one_out(
     """
     method = _rma._normalise_method(method)
     test = _rma._normalise_test(test)
-    y, v = _check_yi_vi(yi, vi, min_k=2, what="Leave-one-out analysis")
+    y, v = check_yi_vi(yi, vi, min_k=2, what="Leave-one-out analysis")
     k = y.size
     labs = _labels(labels, k)
     rows = []
@@ -262,7 +262,7 @@ def cumulative(
     """
     method = _rma._normalise_method(method)
     test = _rma._normalise_test(test)
-    y, v = _check_yi_vi(yi, vi, min_k=1, what="Cumulative meta-analysis")
+    y, v = check_yi_vi(yi, vi, min_k=1, what="Cumulative meta-analysis")
     k = y.size
     keys = order.tolist() if isinstance(order, np.ndarray) else list(order)
     if len(keys) != k:
@@ -360,7 +360,7 @@ def influence(
     """
     method = _rma._normalise_method(method)
     test = _rma._normalise_test(test)
-    y, v = _check_yi_vi(yi, vi, min_k=2, what="Influence diagnostics")
+    y, v = check_yi_vi(yi, vi, min_k=2, what="Influence diagnostics")
     full = _rma.rma(y, v, mods=mods, method=method, test=test)
     k, p = full.k, full.p
     X = full.X

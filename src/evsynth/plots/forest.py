@@ -241,7 +241,11 @@ class ForestData:
 # --- validation ---------------------------------------------------------------
 
 
-def _real(value: object, where: str, *, optional: bool = False) -> float | None:
+def check_real(value: object, where: str, *, optional: bool = False) -> float | None:
+    """Return ``value`` as a finite float, or raise naming ``where``.
+
+    ``None`` passes when ``optional``; booleans and non-numbers are refused.
+    """
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -252,7 +256,8 @@ def _real(value: object, where: str, *, optional: bool = False) -> float | None:
     return x
 
 
-def _text(value: object, where: str) -> str:
+def check_text(value: object, where: str) -> str:
+    """Return ``value`` if it is a string, or raise naming ``where``."""
     if not isinstance(value, str):
         raise TypeError(f"{where} must be text, got {value!r}")
     return value
@@ -269,17 +274,17 @@ def _check_interval(lb: float, x: float, ub: float, where: str) -> None:
 def _check_summary(s: object, where: str) -> None:
     if not isinstance(s, ForestSummary):
         raise TypeError(f"{where} must be a ForestSummary, got {type(s).__name__}")
-    _text(s.label, f"{where}.label")
-    _text(s.text, f"{where}.text")
-    est = _real(s.estimate, f"{where}.estimate")
-    lb = _real(s.ci_lb, f"{where}.ci_lb")
-    ub = _real(s.ci_ub, f"{where}.ci_ub")
+    check_text(s.label, f"{where}.label")
+    check_text(s.text, f"{where}.text")
+    est = check_real(s.estimate, f"{where}.estimate")
+    lb = check_real(s.ci_lb, f"{where}.ci_lb")
+    ub = check_real(s.ci_ub, f"{where}.ci_ub")
     _check_interval(lb, est, ub, where)
     pi = [s.pi_lb, s.pi_ub]
     if all(isinstance(v, float) and math.isnan(v) for v in pi):
         pi = [None, None]  # not estimable
-    pi_lb = _real(pi[0], f"{where}.pi_lb", optional=True)
-    pi_ub = _real(pi[1], f"{where}.pi_ub", optional=True)
+    pi_lb = check_real(pi[0], f"{where}.pi_lb", optional=True)
+    pi_ub = check_real(pi[1], f"{where}.pi_ub", optional=True)
     if (pi_lb is None) != (pi_ub is None):
         raise ValueError(f"{where}: give both pi_lb and pi_ub, or neither")
     if pi_lb is not None:
@@ -299,21 +304,21 @@ def _validate(data: object) -> None:
         where = f"ForestData.rows[{i}]"
         if not isinstance(row, ForestRow):
             raise TypeError(f"{where} must be a ForestRow, got {type(row).__name__}")
-        _text(row.label, f"{where}.label")
-        yi = _real(row.yi, f"{where}.yi")
-        lb = _real(row.ci_lb, f"{where}.ci_lb")
-        ub = _real(row.ci_ub, f"{where}.ci_ub")
+        check_text(row.label, f"{where}.label")
+        yi = check_real(row.yi, f"{where}.yi")
+        lb = check_real(row.ci_lb, f"{where}.ci_lb")
+        ub = check_real(row.ci_ub, f"{where}.ci_ub")
         _check_interval(lb, yi, ub, f"{where} ({row.label})")
         for name in ("weight", "n_t", "n_c"):
-            x = _real(getattr(row, name), f"{where}.{name}", optional=True)
+            x = check_real(getattr(row, name), f"{where}.{name}", optional=True)
             if x is not None and x < 0:
                 raise ValueError(f"{where}.{name} must not be negative, got {x}")
         if row.group is not None:
-            _text(row.group, f"{where}.group")
+            check_text(row.group, f"{where}.group")
         if not isinstance(row.extra, dict):
             raise TypeError(f"{where}.extra must be a dict of texts")
         for key, value in row.extra.items():
-            _text(value, f"{where}.extra[{key!r}]")
+            check_text(value, f"{where}.extra[{key!r}]")
     _check_summary(data.overall, "ForestData.overall")
     groups = {row.group for row in data.rows}
     for name, s in data.subgroups.items():
@@ -328,18 +333,18 @@ def _validate(data: object) -> None:
         "ci_label",
         "study_header",
     ):
-        _text(getattr(data, name), f"ForestData.{name}")
+        check_text(getattr(data, name), f"ForestData.{name}")
     if data.title is not None:
-        _text(data.title, "ForestData.title")
-    _real(data.null_value, "ForestData.null_value")
+        check_text(data.title, "ForestData.title")
+    check_real(data.null_value, "ForestData.null_value")
     if data.exponentiate not in (True, False):
         raise ValueError("ForestData.exponentiate must be True or False")
     for name in data.extra_columns:
-        _text(name, "ForestData.extra_columns[]")
+        check_text(name, "ForestData.extra_columns[]")
     if len(data.n_labels) != 2:
         raise ValueError("ForestData.n_labels must be two texts")
     for label in data.n_labels:
-        _text(label, "ForestData.n_labels[]")
+        check_text(label, "ForestData.n_labels[]")
     if (
         isinstance(data.digits, bool)
         or not isinstance(data.digits, numbers.Integral)
@@ -349,12 +354,12 @@ def _validate(data: object) -> None:
     if data.xlim is not None:
         if len(data.xlim) != 2:
             raise ValueError("ForestData.xlim must be a pair (low, high)")
-        lo = _real(data.xlim[0], "ForestData.xlim[0]")
-        hi = _real(data.xlim[1], "ForestData.xlim[1]")
+        lo = check_real(data.xlim[0], "ForestData.xlim[0]")
+        hi = check_real(data.xlim[1], "ForestData.xlim[1]")
         if not lo < hi:
             raise ValueError(f"ForestData.xlim must rise, got {data.xlim!r}")
     if data.xticks is not None:
-        ticks = [_real(t, "ForestData.xticks[]") for t in data.xticks]
+        ticks = [check_real(t, "ForestData.xticks[]") for t in data.xticks]
         if ticks != sorted(set(ticks)):
             raise ValueError("ForestData.xticks must rise strictly")
     if data.exponentiate:
@@ -366,7 +371,7 @@ def _validate(data: object) -> None:
 # --- text measurement ---------------------------------------------------------
 
 
-class _Type:
+class TextFont:
     """One font: measures, wraps and ellipsises text."""
 
     def __init__(
@@ -515,7 +520,7 @@ def _clauses(units: list[str]) -> list[list[str]]:
 # --- numbers ------------------------------------------------------------------
 
 
-def _fmt(x: float, digits: int) -> str:
+def fmt_number(x: float, digits: int) -> str:
     """Format a number with a typographic minus and no negative zero."""
     text = f"{x:.{digits}f}"
     if float(text) == 0:
@@ -578,7 +583,8 @@ def _steps(span: float) -> list[float]:
     return sorted(m * 10.0**e for e in range(e0, e0 + 6) for m in (1, 2, 2.5, 5))
 
 
-def _decimals(step: float) -> int:
+def tick_decimals(step: float) -> int:
+    """Decimals needed to print multiples of a tick step exactly (8 if none fits)."""
     for d in range(8):
         if abs(round(step * 10**d) - step * 10**d) < 1e-9 * 10**d:
             return d
@@ -592,7 +598,7 @@ def _fits(
     panel: float,
 ) -> bool:
     """Tell whether the tick labels fit side by side on an axis ``panel`` wide."""
-    body = _Type(BODY_SIZE, _st.MEASURE_DPI)
+    body = TextFont(BODY_SIZE, _st.MEASURE_DPI)
     scale = panel / (lim[1] - lim[0])
     widths = [body.width(t) for t in labels]
     for i in range(len(positions) - 1):
@@ -602,7 +608,7 @@ def _fits(
     return True
 
 
-def _linear_ticks(
+def linear_ticks(
     lo: float, hi: float, panel: float = PANEL_WIDTH
 ) -> tuple[list[float], list[str]]:
     """Choose evenly spaced nice ticks that cover ``lo`` to ``hi``."""
@@ -612,7 +618,7 @@ def _linear_ticks(
         if last - first > MAX_TICK_INTERVALS:
             continue
         ticks = [k * step for k in range(first, last + 1)]
-        labels = [_fmt(t, _decimals(step)) for t in ticks]
+        labels = [fmt_number(t, tick_decimals(step)) for t in ticks]
         if _fits(ticks, labels, (ticks[0], ticks[-1]), panel):
             return ticks, labels
     raise AssertionError("no tick step fits")  # pragma: no cover
@@ -674,7 +680,7 @@ def _ratio_ticks(
 
 def _axis(data: ForestData) -> tuple[tuple[float, float], list[float], list[str]]:
     """Choose the x limits, tick positions and tick labels (analysis scale)."""
-    auto = _ratio_ticks if data.exponentiate else _linear_ticks
+    auto = _ratio_ticks if data.exponentiate else linear_ticks
     if data.xlim is None and data.xticks is None:
         # The tightest axis; the symmetric one wins a tie.
         options = [auto(*r) for r in _data_ranges(data)]
@@ -697,8 +703,8 @@ def _axis(data: ForestData) -> tuple[tuple[float, float], list[float], list[str]
     if data.exponentiate:
         labels = [_ratio_text(float(f"{math.exp(t):.6g}")) for t in ticks]
     else:
-        decimals = min(max((_decimals(abs(t)) for t in ticks), default=0), 4)
-        labels = [_fmt(t, decimals) for t in ticks]
+        decimals = min(max((tick_decimals(abs(t)) for t in ticks), default=0), 4)
+        labels = [fmt_number(t, decimals) for t in ticks]
     return lim, ticks, labels
 
 
@@ -740,7 +746,7 @@ def _ci_cells(
     est: float | None, lb: float, ub: float, data: ForestData
 ) -> dict[str, str]:
     def f(x: float) -> str:
-        return _fmt(_display(x, data.exponentiate), data.digits)
+        return fmt_number(_display(x, data.exponentiate), data.digits)
 
     cells = {"ci_lb": f"[{f(lb)},", "ci_ub": f"{f(ub)}]"}
     if est is not None:
@@ -888,7 +894,7 @@ class _Text:
     x: float  # inches from the left
     baseline: float  # inches from the top
     ha: str
-    type: _Type
+    type: TextFont
     colour: str = INK
 
 
@@ -908,10 +914,10 @@ class _Layout:
 
 
 def _layout(data: ForestData, dpis: tuple[float, ...]) -> _Layout:
-    body = _Type(BODY_SIZE, dpis)
-    bold = _Type(BODY_SIZE, dpis, bold=True)
-    note = _Type(NOTE_SIZE, dpis)
-    big = _Type(TITLE_SIZE, dpis, bold=True)
+    body = TextFont(BODY_SIZE, dpis)
+    bold = TextFont(BODY_SIZE, dpis, bold=True)
+    note = TextFont(NOTE_SIZE, dpis)
+    big = TextFont(TITLE_SIZE, dpis, bold=True)
     show = {
         "n_t": any(r.n_t is not None for r in data.rows),
         "n_c": any(r.n_c is not None for r in data.rows),
@@ -919,7 +925,7 @@ def _layout(data: ForestData, dpis: tuple[float, ...]) -> _Layout:
     }
     rows = _rows(data, show)
 
-    def type_of(row: _Row) -> _Type:
+    def type_of(row: _Row) -> TextFont:
         if row.note:
             return note
         return bold if row.bold else body
@@ -1046,7 +1052,7 @@ def _layout(data: ForestData, dpis: tuple[float, ...]) -> _Layout:
             y += big.pitch
         y += TITLE_GAP - (big.pitch - big.ascent - big.descent)
 
-    def baseline(top: float, height: float, ts: _Type, i: int = 0, n: int = 1):
+    def baseline(top: float, height: float, ts: TextFont, i: int = 0, n: int = 1):
         centre = top + height / 2
         return centre + (ts.ascent - ts.descent) / 2 + (i - (n - 1) / 2) * ts.pitch
 
@@ -1437,7 +1443,7 @@ def _check_dpi(dpi: object) -> int:
     return int(dpi)
 
 
-def _save(fig: Figure, png: str | Path, svg: str | Path, dpi: int) -> None:
+def save_png_svg(fig: Figure, png: str | Path, svg: str | Path, dpi: int) -> None:
     """Write PNG and SVG, both or neither, with deterministic bytes."""
     with _st.style(), contextlib.ExitStack() as stack:
         tmp_png = stack.enter_context(atomic_path(png))
@@ -1472,4 +1478,4 @@ def draw_forest(
     dpi = _check_dpi(dpi)
     dpis = tuple(sorted({*_st.MEASURE_DPI, dpi}))
     fig = _figure(data, dpis)
-    _save(fig, png, svg, dpi)
+    save_png_svg(fig, png, svg, dpi)

@@ -34,15 +34,15 @@ from evsynth.plots.forest import (
     INK,
     NOTE_SIZE,
     TITLE_SIZE,
+    TextFont,
     _check_dpi,
-    _decimals,
-    _fmt,
-    _linear_ticks,
     _ratio_ticks,
-    _real,
-    _save,
-    _text,
-    _Type,
+    check_real,
+    check_text,
+    fmt_number,
+    linear_ticks,
+    save_png_svg,
+    tick_decimals,
 )
 
 __all__ = ["FunnelData", "draw_funnel", "funnel_figure"]
@@ -117,7 +117,7 @@ class FunnelData:
 def _numbers(values: object, where: str, *, positive: bool = False) -> list[float]:
     if not isinstance(values, Sequence) or isinstance(values, str):
         raise TypeError(f"{where} must be a list of numbers")
-    out = [_real(v, f"{where}[{i}]") for i, v in enumerate(values)]
+    out = [check_real(v, f"{where}[{i}]") for i, v in enumerate(values)]
     if positive:
         for i, v in enumerate(out):
             if v <= 0:
@@ -136,15 +136,15 @@ def _validate(data: object) -> None:
     fsei = _numbers(data.filled_sei, "FunnelData.filled_sei", positive=True)
     if len(fyi) != len(fsei):
         raise ValueError("FunnelData.filled_yi and filled_sei must be equally long")
-    _real(data.estimate, "FunnelData.estimate")
-    _real(data.filled_estimate, "FunnelData.filled_estimate", optional=True)
-    _real(data.null_value, "FunnelData.null_value")
+    check_real(data.estimate, "FunnelData.estimate")
+    check_real(data.filled_estimate, "FunnelData.filled_estimate", optional=True)
+    check_real(data.null_value, "FunnelData.null_value")
     levels = _numbers(list(data.contours), "FunnelData.contours")
     if any(not 0 < v < 1 for v in levels) or len(set(levels)) != len(levels):
         raise ValueError("FunnelData.contours must be distinct levels in (0, 1)")
-    _text(data.measure_label, "FunnelData.measure_label")
+    check_text(data.measure_label, "FunnelData.measure_label")
     if data.title is not None:
-        _text(data.title, "FunnelData.title")
+        check_text(data.title, "FunnelData.title")
     if data.exponentiate not in (True, False):
         raise ValueError("FunnelData.exponentiate must be True or False")
 
@@ -178,7 +178,7 @@ def _y_ticks(se_max: float) -> tuple[float, list[float], list[str]]:
         n = math.ceil(top / step - 1e-9)
         if n <= MAX_Y_INTERVALS:
             ticks = [k * step for k in range(n + 1)]
-            labels = [_fmt(t, _decimals(step)) for t in ticks]
+            labels = [fmt_number(t, tick_decimals(step)) for t in ticks]
             return ticks[-1], ticks, labels
     raise AssertionError("no y step fits")  # pragma: no cover
 
@@ -190,8 +190,8 @@ def _figure(data: FunnelData, dpis: tuple[float, ...]) -> Figure:
 
 
 def _draw(data: FunnelData, dpis: tuple[float, ...]) -> Figure:
-    body = _Type(BODY_SIZE, dpis)
-    big = _Type(TITLE_SIZE, dpis, bold=True)
+    body = TextFont(BODY_SIZE, dpis)
+    big = TextFont(TITLE_SIZE, dpis, bold=True)
     z95 = NormalDist().inv_cdf(0.975)
     yi = [float(v) for v in data.yi]
     sei = [float(v) for v in data.sei]
@@ -214,7 +214,7 @@ def _draw(data: FunnelData, dpis: tuple[float, ...]) -> Figure:
     if data.exponentiate:
         x_ticks, x_labels = _ratio_ticks(lo, hi, AXES_WIDTH)
     else:
-        x_ticks, x_labels = _linear_ticks(lo, hi, AXES_WIDTH)
+        x_ticks, x_labels = linear_ticks(lo, hi, AXES_WIDTH)
     # The axis ends at the data, not at the next tick beyond it.
     x_lim = (lo, hi)
     kept = [i for i, t in enumerate(x_ticks) if lo <= t <= hi]
@@ -515,4 +515,4 @@ def draw_funnel(
     """
     dpi = _check_dpi(dpi)
     fig = _figure(data, tuple(sorted({*_st.MEASURE_DPI, dpi})))
-    _save(fig, png, svg, dpi)
+    save_png_svg(fig, png, svg, dpi)
