@@ -634,7 +634,7 @@ _RATIO_FAMILIES = (
 )
 
 
-def _ratio_ticks(
+def ratio_ticks(
     lo: float, hi: float, panel: float = PANEL_WIDTH
 ) -> tuple[list[float], list[str]]:
     """Choose ticks at nice ratios for a log axis; ``lo`` and ``hi`` are logs."""
@@ -680,7 +680,7 @@ def _ratio_ticks(
 
 def _axis(data: ForestData) -> tuple[tuple[float, float], list[float], list[str]]:
     """Choose the x limits, tick positions and tick labels (analysis scale)."""
-    auto = _ratio_ticks if data.exponentiate else linear_ticks
+    auto = ratio_ticks if data.exponentiate else linear_ticks
     if data.xlim is None and data.xticks is None:
         # The tightest axis; the symmetric one wins a tie.
         options = [auto(*r) for r in _data_ranges(data)]
@@ -1437,7 +1437,8 @@ def forest_figure(data: ForestData) -> Figure:
     return _figure(data, _st.MEASURE_DPI)
 
 
-def _check_dpi(dpi: object) -> int:
+def check_dpi(dpi: object) -> int:
+    """Return ``dpi`` as an int, or raise ``ValueError`` unless a positive integer."""
     if isinstance(dpi, bool) or not isinstance(dpi, numbers.Integral) or dpi <= 0:
         raise ValueError(f"dpi must be a positive integer, got {dpi!r}")
     return int(dpi)
@@ -1475,7 +1476,7 @@ def draw_forest(
         If the data are invalid (see :func:`forest_figure`) or ``dpi`` is not
         a positive integer.
     """
-    dpi = _check_dpi(dpi)
+    dpi = check_dpi(dpi)
     dpis = tuple(sorted({*_st.MEASURE_DPI, dpi}))
     fig = _figure(data, dpis)
     save_png_svg(fig, png, svg, dpi)

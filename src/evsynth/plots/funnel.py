@@ -35,12 +35,12 @@ from evsynth.plots.forest import (
     NOTE_SIZE,
     TITLE_SIZE,
     TextFont,
-    _check_dpi,
-    _ratio_ticks,
+    check_dpi,
     check_real,
     check_text,
     fmt_number,
     linear_ticks,
+    ratio_ticks,
     save_png_svg,
     tick_decimals,
 )
@@ -212,7 +212,7 @@ def _draw(data: FunnelData, dpis: tuple[float, ...]) -> Figure:
     pad = 0.03 * (hi - lo)
     lo, hi = lo - pad, hi + pad
     if data.exponentiate:
-        x_ticks, x_labels = _ratio_ticks(lo, hi, AXES_WIDTH)
+        x_ticks, x_labels = ratio_ticks(lo, hi, AXES_WIDTH)
     else:
         x_ticks, x_labels = linear_ticks(lo, hi, AXES_WIDTH)
     # The axis ends at the data, not at the next tick beyond it.
@@ -513,6 +513,6 @@ def draw_funnel(
         If the data are invalid (see :func:`funnel_figure`) or ``dpi`` is not
         a positive integer.
     """
-    dpi = _check_dpi(dpi)
+    dpi = check_dpi(dpi)
     fig = _figure(data, tuple(sorted({*_st.MEASURE_DPI, dpi})))
     save_png_svg(fig, png, svg, dpi)
