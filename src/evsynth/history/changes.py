@@ -63,7 +63,7 @@ from evsynth.plots.forest import (
     fmt_number,
     linear_ticks,
 )
-from evsynth.screening.decide import STATES
+from evsynth.screening.decide import SOUGHT_STATES, STATES, UNFINISHED_STATES
 from evsynth.screening.model import DBR, OTHER
 from evsynth.screening.prisma import (
     TEMPLATE,
@@ -1299,25 +1299,6 @@ def _difference_counts(
     return diff
 
 
-#: Final states of records whose screening is not finished.
-_UNFINISHED = (
-    "pending_title_abstract",
-    "conflict_title_abstract",
-    "awaiting_retrieval",
-    "pending_full_text",
-    "conflict_full_text",
-)
-#: Final states of records that went on to retrieval (as flow_counts counts).
-_PASSED = (
-    "awaiting_retrieval",
-    "not_retrieved",
-    "pending_full_text",
-    "conflict_full_text",
-    "excluded_full_text",
-    "included",
-)
-
-
 def _new_record_counts(
     history_dir: str | Path,
     prev_round: int,
@@ -1401,13 +1382,14 @@ def _new_record_counts(
         duplicates=len(added) - len(unique),
         excluded_automatic=0,
         excluded_other=0,
-        records_screened=d["excluded_title_abstract"] + sum(d[s] for s in _PASSED),
+        records_screened=d["excluded_title_abstract"]
+        + sum(d[s] for s in SOUGHT_STATES),
         records_excluded=d["excluded_title_abstract"],
-        dbr_sought_reports=sum(d[s] for s in _PASSED),
+        dbr_sought_reports=sum(d[s] for s in SOUGHT_STATES),
         dbr_notretrieved_reports=d["not_retrieved"],
         dbr_assessed=d["excluded_full_text"] + d["included"],
         dbr_excluded=ordered(DBR, "dbr_excluded"),
-        other_sought_reports=sum(o[s] for s in _PASSED),
+        other_sought_reports=sum(o[s] for s in SOUGHT_STATES),
         other_notretrieved_reports=o["not_retrieved"],
         other_assessed=o["excluded_full_text"] + o["included"],
         other_excluded=ordered(OTHER, "other_excluded"),
@@ -1419,7 +1401,7 @@ def _new_record_counts(
     moved = [
         (s, state[r]) for r, s in old_state.items() if r in state and state[r] != s
     ]
-    finished = sum(1 for s, _ in moved if s in _UNFINISHED)
+    finished = sum(1 for s, _ in moved if s in UNFINISHED_STATES)
     return counts, finished, len(moved) - finished
 
 

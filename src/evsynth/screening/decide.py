@@ -42,6 +42,17 @@ STATES = (
     "excluded_full_text",
     "included",
 )
+#: Final states of records that passed title/abstract screening (or came by
+#: other methods) and were sought for retrieval: PRISMA's "reports sought".
+SOUGHT_STATES = STATES[3:]
+#: Final states of records whose screening is not finished.
+UNFINISHED_STATES = (
+    "pending_title_abstract",
+    "conflict_title_abstract",
+    "awaiting_retrieval",
+    "pending_full_text",
+    "conflict_full_text",
+)
 
 
 @dataclass(frozen=True)

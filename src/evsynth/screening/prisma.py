@@ -18,7 +18,7 @@ from typing import Any
 
 from evsynth.errors import EvsynthError, InputError
 from evsynth.io import read_csv_text
-from evsynth.screening.decide import STATES, Screening
+from evsynth.screening.decide import SOUGHT_STATES, STATES, Screening
 from evsynth.screening.model import DBR, FULL_TEXT, OTHER, RecordSet, Settings
 from evsynth.screening.prisma_plot import PrismaFlow
 from evsynth.validation import read_table
@@ -471,14 +471,7 @@ def flow_counts(
     for record_id, state in screening.states.items():
         states[records.column[record_id]][state] += 1
     d, o = states[DBR], states[OTHER]
-    passed = (
-        "awaiting_retrieval",
-        "not_retrieved",
-        "pending_full_text",
-        "conflict_full_text",
-        "excluded_full_text",
-        "included",
-    )
+    passed = SOUGHT_STATES
     included = [r for r, s in screening.states.items() if s == "included"]
     n_unique = len(records.ids)
     counts: dict[str, Any] = {
