@@ -1313,9 +1313,10 @@ def _new_record_counts(
     them changed. Identification comes from the difference of the per-source
     lists. Returns the counts, the number of earlier records whose screening
     was unfinished and is now further on, and the number of earlier records
-    whose final decision changed; or None if the snapshots lack what this needs (snapshots
-    older than the ``prisma_column`` and ``study_id`` columns) or disagree with
-    the PRISMA counts (the caller then uses the difference of the counts).
+    whose final decision changed; or None if the snapshots lack what this
+    needs (snapshots older than the ``prisma_column`` and ``study_id``
+    columns) or disagree with the PRISMA counts (the caller then uses the
+    difference of the counts).
     """
     new = read_snapshot(history_dir, new_round)
     old = read_snapshot(history_dir, prev_round)
