@@ -151,6 +151,7 @@ def test_bad_decision_fails_cleanly_without_outputs(review):
         "decisions.csv, line 2, row 1, column 'reviewer': unknown reviewer 'zoe'"
         in (message)
     )
+    assert "`evsynth validate` lists every problem" in message
     assert "Traceback" not in message
     assert not (review / "results/screening/final_decisions.csv").exists()
     assert not (review / "results/screening/prisma.png").exists()

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from evsynth import __version__
-from evsynth.errors import EvsynthError
+from evsynth.errors import EvsynthError, InputError
 
 log = logging.getLogger("evsynth")
 
@@ -76,6 +76,9 @@ def script_main(log_path: str | None) -> Iterator[None]:
     except EvsynthError as exc:
         log.error("%s", exc)
         print(f"evsynth: error: {exc}", file=sys.stderr)
+        if isinstance(exc, InputError):
+            # a stage stops at the first problem of a file; validate lists all
+            log.info("`evsynth validate` lists every problem of the input tables")
         raise SystemExit(1) from None
 
 
