@@ -68,9 +68,9 @@ from evsynth.screening.model import DBR, OTHER
 from evsynth.screening.prisma import (
     TEMPLATE,
     TEMPLATE_COLUMNS,
+    counts_from_json,
     flow_from_counts,
     progress_notes,
-    read_template,
 )
 from evsynth.screening.prisma_plot import PrismaFlow, prisma_figure
 
@@ -1163,20 +1163,7 @@ _FLOW_LISTS = (
 )
 
 
-def _round_counts(history_dir: Path, round_no: int) -> dict[str, Any]:
-    read_snapshot(history_dir, round_no)  # checks that the snapshot is complete
-    path = snapshot_dir(history_dir, round_no) / "prisma.json"
-    counts = read_template(path)
-    if "database_results" not in counts:
-        raise HistoryError(
-            f"the snapshot of round {round_no} has no PRISMA counts ({path} is "
-            "empty): run the screening stage of the pipeline for this round and "
-            "take the snapshot again"
-        )
-    return counts
-
-
-def _all_counts(history_dir: str | Path) -> dict[int, dict[str, Any]]:
+def _all_snapshots(history_dir: str | Path) -> dict[int, Snapshot]:
     history = Path(history_dir)
     rounds = list_rounds(history)
     if not rounds:
@@ -1185,7 +1172,25 @@ def _all_counts(history_dir: str | Path) -> dict[int, dict[str, Any]]:
             "the update, taking a snapshot after each run "
             "(take_snapshot(results, history, current_round(records)))"
         )
-    return {r: _round_counts(history, r) for r in rounds}
+    return {r: read_snapshot(history, r) for r in rounds}
+
+
+def _all_counts(
+    history_dir: str | Path, snapshots: Mapping[int, Snapshot]
+) -> dict[int, dict[str, Any]]:
+    """Each round's cumulative PRISMA counts, from its snapshot's prisma.json."""
+    out = {}
+    for round_no, snapshot in snapshots.items():
+        counts = counts_from_json(snapshot.prisma)
+        if "database_results" not in counts:
+            path = snapshot_dir(history_dir, round_no) / "prisma.json"
+            raise HistoryError(
+                f"the snapshot of round {round_no} has no PRISMA counts ({path} is "
+                "empty): run the screening stage of the pipeline for this round and "
+                "take the snapshot again"
+            )
+        out[round_no] = counts
+    return out
 
 
 def _int(counts: Mapping[str, Any], key: str) -> int:
@@ -1243,7 +1248,7 @@ def living_prisma(history_dir: str | Path) -> pd.DataFrame:
     HistoryError
         If there are no snapshots, or a round's snapshot has no PRISMA counts.
     """
-    all_counts = _all_counts(history_dir)
+    all_counts = _all_counts(history_dir, _all_snapshots(history_dir))
     rounds = list(all_counts)
     columns = [f"round_{r}" for r in rounds]
     rows = []
@@ -1300,15 +1305,15 @@ def _difference_counts(
 
 
 def _new_record_counts(
-    history_dir: str | Path,
-    prev_round: int,
-    new_round: int,
+    old: Snapshot,
+    new: Snapshot,
     before: Mapping[str, Any],
     latest: Mapping[str, Any],
 ) -> tuple[dict[str, Any], int, int] | None:
     """Count the PRISMA boxes of the records that a round's searches added.
 
-    The records of searches with ``update == new_round`` go through the boxes
+    The records of ``new``'s own searches (``update`` = its round) go through
+    the boxes
     by their final state; earlier records are left out even if a decision on
     them changed. Identification comes from the difference of the per-source
     lists. Returns the counts, the number of earlier records whose screening
@@ -1318,8 +1323,6 @@ def _new_record_counts(
     columns) or disagree with the PRISMA counts (the caller then uses the
     difference of the counts).
     """
-    new = read_snapshot(history_dir, new_round)
-    old = read_snapshot(history_dir, prev_round)
     decisions = new.decisions.drop_duplicates("record_id", keep="last")
     state = dict(zip(decisions["record_id"], decisions["final_state"], strict=True))
     column = dict(zip(decisions["record_id"], decisions["prisma_column"], strict=True))
@@ -1335,7 +1338,7 @@ def _new_record_counts(
     ):
         return None  # an older snapshot: no PRISMA column or study ids
     records = new.records
-    added = records[records["update"] == str(new_round)]
+    added = records[records["update"] == str(new.round)]
     unique = [
         r for r, k in zip(added["record_id"], added["kept"], strict=True) if k == "True"
     ]
@@ -1440,14 +1443,17 @@ def update_flow(history_dir: str | Path) -> PrismaFlow:
     HistoryError
         If there are no snapshots or a round has no PRISMA counts.
     """
-    all_counts = _all_counts(history_dir)
+    snapshots = _all_snapshots(history_dir)
+    all_counts = _all_counts(history_dir, snapshots)
     rounds = list(all_counts)
     latest = all_counts[rounds[-1]]
     if len(rounds) == 1:
         return flow_from_counts(latest)
     prev_round, new_round = rounds[-2], rounds[-1]
     before = all_counts[prev_round]
-    by_record = _new_record_counts(history_dir, prev_round, new_round, before, latest)
+    by_record = _new_record_counts(
+        snapshots[prev_round], snapshots[new_round], before, latest
+    )
     if by_record is not None:
         counts, finished, changed = by_record
         head = (

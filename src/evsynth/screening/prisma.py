@@ -736,6 +736,20 @@ _LIST_KEYS = {
 }
 
 
+def counts_from_json(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the counts of a parsed ``prisma_counts.json``.
+
+    Its ``{"name", "n"}`` lists become ``(name, n)`` pairs; every other value
+    is kept as it is.
+    """
+    return {
+        k: (
+            [(item["name"], int(item["n"])) for item in v] if isinstance(v, list) else v
+        )
+        for k, v in raw.items()
+    }
+
+
 def read_template(path: str | Path) -> dict[str, Any]:
     """Read counts from a PRISMA2020 data template (``data, ..., n``) or our JSON.
 
@@ -758,14 +772,7 @@ def read_template(path: str | Path) -> dict[str, Any]:
             raise InputError(
                 f"not valid JSON: {exc.msg}", file=path, line=exc.lineno
             ) from None
-        return {
-            k: (
-                [(item["name"], int(item["n"])) for item in v]
-                if isinstance(v, list)
-                else v
-            )
-            for k, v in raw.items()
-        }
+        return counts_from_json(raw)
     frame = read_csv_text(path, "the PRISMA2020 template header data,node,box,...,n")
     for column in ("data", "n"):
         if column not in frame.columns:
