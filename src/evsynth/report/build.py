@@ -36,7 +36,7 @@ from typing import Any
 import pandas as pd
 
 from evsynth.io import guard_formula, write_files, write_workbook
-from evsynth.report.exports import included_reports
+from evsynth.report.exports import included_reports, read_optional_csv
 from evsynth.validation import with_defaults
 
 __all__ = [
@@ -445,12 +445,6 @@ def _interval(scale: Scale, low: object, high: object) -> str:
 # Reading the results
 
 
-def _read_csv(path: Path) -> pd.DataFrame | None:
-    if not path.is_file():
-        return None
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
 def _read_json(path: Path) -> Any:
     if not path.is_file():
         return None
@@ -550,18 +544,18 @@ def load_review(
     out = Review(results=results, review_dir=review, settings=settings)
 
     records = results / "records"
-    out.import_summary = _read_csv(records / "import_summary.csv")
-    out.dedup_summary = _read_csv(records / "dedup_summary.csv")
-    out.dedup_review = _read_csv(records / "dedup_review.csv")
+    out.import_summary = read_optional_csv(records / "import_summary.csv")
+    out.dedup_summary = read_optional_csv(records / "dedup_summary.csv")
+    out.dedup_review = read_optional_csv(records / "dedup_review.csv")
     decisions = settings.get("records", {}).get("dedup_decisions")
     if decisions:
-        out.dedup_decisions = _read_csv(review / decisions)
+        out.dedup_decisions = read_optional_csv(review / decisions)
 
     screening = results / "screening"
     out.prisma_counts = _read_json(screening / "prisma_counts.json")
     out.prisma_image = _image(screening / "prisma")
-    out.agreement = _read_csv(screening / "agreement.csv")
-    out.exclusion_reasons = _read_csv(screening / "exclusion_reasons.csv")
+    out.agreement = read_optional_csv(screening / "agreement.csv")
+    out.exclusion_reasons = read_optional_csv(screening / "exclusion_reasons.csv")
     studies_file = settings.get("screening", {}).get("studies", "studies.csv")
     if (records / "unique.csv").is_file() or (review / studies_file).is_file():
         out.reports = included_reports(results, review, studies_file)
@@ -575,7 +569,7 @@ def load_review(
         out.effects = effects
 
     meta = results / "meta"
-    summary = _read_csv(meta / "summary.csv")
+    summary = read_optional_csv(meta / "summary.csv")
     names: list[tuple[str, str, str]] = []
     if summary is not None:
         names += [
@@ -605,9 +599,9 @@ def load_review(
         )
 
     rob = results / "rob"
-    out.rob_overall = _read_csv(rob / "overall.csv")
+    out.rob_overall = read_optional_csv(rob / "overall.csv")
     for tool, spec in TOOLS.items():
-        table = _read_csv(rob / f"{tool}_table.csv")
+        table = read_optional_csv(rob / f"{tool}_table.csv")
         if table is None or not len(table):
             continue
         out.rob_tables[tool] = table
@@ -620,9 +614,9 @@ def load_review(
                 out.rob_figures.append({"title": title, "uri": uri, "alt": title})
 
     qual = results / "qualitative"
-    out.barriers = _read_csv(qual / "barriers.csv")
-    out.facilitators = _read_csv(qual / "facilitators.csv")
-    out.soqf = _read_csv(qual / "cerqual_soqf.csv")
+    out.barriers = read_optional_csv(qual / "barriers.csv")
+    out.facilitators = read_optional_csv(qual / "facilitators.csv")
+    out.soqf = read_optional_csv(qual / "cerqual_soqf.csv")
     for stem, title in (
         ("heatmap_themes_by_study", "Themes by study: number of coded excerpts"),
         ("heatmap_themes_by_perspective", "Themes by perspective: number of studies"),
@@ -664,7 +658,7 @@ def _read_changes(folder: Path) -> dict[str, Any] | None:
                 [[key, value] for key, value in _flatten(summary)],
                 caption="Summary of the changes (results/changes/summary.json)",
             )
-        pooled = _read_csv(folder / "pooled_changes.csv")
+        pooled = read_optional_csv(folder / "pooled_changes.csv")
         if pooled is not None:
             changes["table"] = _frame_table(
                 pooled,

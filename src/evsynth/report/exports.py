@@ -71,7 +71,8 @@ _PAGES = re.compile(r"^\s*([^\s\-–—]+)\s*[-–—]+\s*([^\s\-–—]+)\s*$")
 _SPACE = re.compile(r"\s+")
 
 
-def _read(path: Path) -> pd.DataFrame | None:
+def read_optional_csv(path: Path) -> pd.DataFrame | None:
+    """Read a results CSV with every cell as text; None if it does not exist."""
     if not path.is_file():
         return None
     return pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -109,9 +110,9 @@ def included_reports(
         out, as the screening stage sets them aside.
     """
     results = Path(results_dir)
-    unique = _read(results / "records" / "unique.csv")
-    final = _read(results / "screening" / "final_decisions.csv")
-    table = _read(Path(review_dir) / studies)
+    unique = read_optional_csv(results / "records" / "unique.csv")
+    final = read_optional_csv(results / "screening" / "final_decisions.csv")
+    table = read_optional_csv(Path(review_dir) / studies)
 
     # Any record of a duplicate cluster stands for the cluster's kept record.
     representative: dict[str, str] = {}
