@@ -163,17 +163,7 @@ def title_key(title: str) -> str:
     around a whole translated title, the citation that ends a correction notice
     (see :func:`is_correction`), and all punctuation.
     """
-    text = _MEDLINE_NOTE.sub("", nz.clean_text(title))
-    text = _CORRECTION_CITATION.sub("", text)
-    if text.startswith("[") and "]" in text:
-        # MEDLINE writes a translated title in brackets: "[Title]. [Spanish]"
-        inner, _, rest = text[1:].partition("]")
-        text = inner + rest
-    text = _TRAILING_NOTES.sub("", text).strip()
-    text = _MARKUP.sub("", ascii_fold(text))
-    text = text.replace("&", " and ")
-    text = _THOUSANDS.sub(r"\1\2", text)  # "10,000" and "10 000" -> 10000
-    return " ".join(_NON_ALNUM.sub(" ", text).split())
+    return _title_key(title)[0]
 
 
 def is_correction(title: str) -> bool:
@@ -184,7 +174,22 @@ def is_correction(title: str) -> bool:
     without the citation the title is the corrected article's, so the record
     must be known as a notice before the citation is dropped.
     """
-    return bool(_CORRECTION_CITATION.search(nz.clean_text(title)))
+    return _title_key(title)[1]
+
+
+def _title_key(title: str) -> tuple[str, bool]:
+    """Return :func:`title_key` and :func:`is_correction` in one pass."""
+    text = _MEDLINE_NOTE.sub("", nz.clean_text(title))
+    text, corrections = _CORRECTION_CITATION.subn("", text)
+    if text.startswith("[") and "]" in text:
+        # MEDLINE writes a translated title in brackets: "[Title]. [Spanish]"
+        inner, _, rest = text[1:].partition("]")
+        text = inner + rest
+    text = _TRAILING_NOTES.sub("", text).strip()
+    text = _MARKUP.sub("", ascii_fold(text))
+    text = text.replace("&", " and ")
+    text = _THOUSANDS.sub(r"\1\2", text)  # "10,000" and "10 000" -> 10000
+    return " ".join(_NON_ALNUM.sub(" ", text).split()), bool(corrections)
 
 
 def title_variants(title: str) -> tuple[str, ...]:
@@ -426,7 +431,7 @@ def match_keys(fields: dict[str, str], update: int = 0) -> MatchKeys:
     MatchKeys
         The keys.
     """
-    title = title_key(fields.get("title", ""))
+    title, correction = _title_key(fields.get("title", ""))
     names = surnames(fields.get("authors", ""))
     year_text = nz.norm_year(fields.get("year", ""))
     volume = digits(fields.get("volume", ""))
@@ -457,9 +462,7 @@ def match_keys(fields: dict[str, str], update: int = 0) -> MatchKeys:
         elocator=bool(_ELOCATOR.match(fields.get("pages", "").strip())),
         doi=nz.norm_doi(fields.get("doi", "")),
         pmid=nz.norm_pmid(fields.get("pmid", "")),
-        notice=kind in NOTICE_TYPES
-        or bool(NOTICE_WORDS.search(title))
-        or is_correction(fields.get("title", "")),
+        notice=kind in NOTICE_TYPES or bool(NOTICE_WORDS.search(title)) or correction,
         conference=kind == "conference" or bool(CONFERENCE_WORDS.search(venue)),
         kind=kind,
         update=update,
