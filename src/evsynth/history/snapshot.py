@@ -43,7 +43,7 @@ import pandas as pd
 
 from evsynth import __version__
 from evsynth.errors import EvsynthError, InputError
-from evsynth.io import frame_to_csv, write_files
+from evsynth.io import frame_to_csv, read_csv_text, write_files
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -142,14 +142,10 @@ def _read_text_table(
     Raises
     ------
     InputError
-        If a column of ``required`` is missing or the file has no header.
+        If a column of ``required`` is missing, or the file is missing, empty
+        or not readable as CSV (:func:`evsynth.io.read_csv_text`).
     """
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except pd.errors.EmptyDataError:
-        raise InputError(
-            "the file is empty", file=path, line=1, expected="a CSV header"
-        ) from None
+    frame = read_csv_text(path, "a CSV header")
     for column in required:
         if column not in frame.columns:
             raise InputError(
