@@ -63,8 +63,9 @@ def read_csv_text(path: str | Path, expected: str) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise InputError("empty file", file=path, line=1, expected=expected) from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        text = " ".join(str(exc).split())  # pandas' message can span lines
         raise InputError(
-            f"cannot be read as CSV: {exc}", file=path, expected=expected
+            f"cannot be read as CSV: {text}", file=path, expected=expected
         ) from None
 
 

@@ -32,6 +32,7 @@ import pandas as pd
 import yaml
 
 from evsynth.errors import EvsynthError, InputError
+from evsynth.io import read_csv_text
 from evsynth.validation import coerce_cell, describe_error, load_schema, with_defaults
 
 if TYPE_CHECKING:
@@ -467,26 +468,12 @@ def check_table(path: str | Path, schema_name: str) -> TableCheck:
     result = TableCheck(path)
     schema = load_schema(schema_name)
     required: list[str] = list(schema.get("required", []))
-    if not path.is_file():
-        result.errors.append(InputError("file not found", file=path))
-        return result
     try:
-        table = pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding="utf-8-sig"
+        table = read_csv_text(
+            path, "a header line: " + ", ".join(_schema_columns(schema_name))
         )
-    except pd.errors.EmptyDataError:
-        result.errors.append(
-            InputError(
-                "empty file",
-                file=path,
-                line=1,
-                expected="a header line: " + ", ".join(_schema_columns(schema_name)),
-            )
-        )
-        return result
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        text = " ".join(str(exc).split())
-        result.errors.append(InputError(f"cannot be read as CSV: {text}", file=path))
+    except InputError as error:
+        result.errors.append(error)
         return result
     table.columns = [str(c).strip().lower() for c in table.columns]
     result.columns = list(table.columns)
