@@ -184,6 +184,21 @@ def test_page_range(pages, first, last):
             "Schweizerische Rundschau Fur Medizin/Praxis",
             True,
         ),
+        (
+            "J Clin Oncol",
+            (
+                "Journal of clinical oncology : official journal of the American "
+                "Society of Clinical Oncology"
+            ),
+            True,
+        ),
+        ("JAMA", "JAMA : the journal of the American Medical Association", True),
+        ("J Magn Reson Imaging", "Journal of magnetic resonance imaging : JMRI", True),
+        (
+            "Journal of Physics: Condensed Matter",
+            "Journal of Physics: Materials",
+            False,
+        ),
         ("J Pediatr", "Journal of Pediatric Surgery", False),
         ("Cancer", "Lancet", False),
     ],
@@ -244,6 +259,58 @@ def test_translated_title_with_same_citation_merges():
         doi=None,
     )
     assert decide(BASE, translated).rule == "same_citation"
+
+
+def test_same_citation_without_authors_needs_a_page_range():
+    # one database lists no authors and translates the title another way: the
+    # same journal, year, volume and page range (several pages) make it one item
+    retitled = variant(
+        authors=None,
+        title="Impact of a mentoring program on the mental health of maltreated "
+        "foster children",
+        doi=None,
+    )
+    assert decide(BASE, retitled).rule == "same_citation"
+    # a single page is shared by the abstracts of a supplement
+    single = decide(variant(pages="739"), {**retitled, "pages": "739"})
+    assert single.verdict == DISTINCT
+    unlike = variant(
+        authors=None, title="Foster children: outcomes of a trial", doi=None
+    )
+    assert decide(BASE, unlike).verdict == DISTINCT
+
+
+def test_same_article_with_wrong_pages_in_one_export_merges():
+    # same journal, volume, year, long title and author list; one export's
+    # page range is wrong ("2-5" for "739-746")
+    wrong_pages = variant(pages="2-5", doi=None)
+    assert decide(variant(doi=None), wrong_pages).rule == "same_article_other_pages"
+    # an erratum that repeats the article's title is a single page
+    single = variant(pages="1034", doi=None)
+    assert decide(variant(doi=None), single).verdict != DUPLICATE
+    # another author list is another article
+    others = variant(pages="2-5", doi=None, authors="Taussig, Heather N")
+    assert decide(variant(doi=None), others).verdict != DUPLICATE
+
+
+def test_article_reprinted_by_its_journal_merges():
+    # the same title, authors and length a volume later under a new DOI: the
+    # journal printed the article again
+    reprint = variant(
+        year="2011", volume="165", issue="1", pages="46-53", doi="10.1001/x.2011.1"
+    )
+    assert decide(BASE, reprint).rule == "republished"
+    assert decide(variant(doi=None), {**reprint, "doi": ""}).rule == "republished"
+    # another length, another author list, or two years apart: not a reprint
+    longer = {**reprint, "pages": "46-60"}
+    assert decide(BASE, longer).verdict == DISTINCT
+    other_authors = {**reprint, "authors": "Taussig, Heather N; Raviv, Tali"}
+    assert decide(BASE, other_authors).verdict == DISTINCT
+    later = {**reprint, "year": "2012"}
+    assert decide(BASE, later).verdict == DISTINCT
+    # a title that differs in a word that matters stays apart
+    other_group = {**reprint, "title": BASE["title"].replace("children", "adolescents")}
+    assert decide(BASE, other_group).verdict == DISTINCT
 
 
 def test_fields_shifted_by_a_missing_column_are_no_conflict():

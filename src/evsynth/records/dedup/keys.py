@@ -275,6 +275,12 @@ def journal_words(journal: str) -> list[str]:
     # Praxis": a parallel title in a second language
     text = nz.clean_text(journal).split(" = ", 1)[0]
     text = re.sub(r"\[[^\]]*\]|\([^)]*\)", " ", text)
+    # MEDLINE's full titles carry a remainder after " : " ("Journal of clinical
+    # oncology : official journal of the American Society of Clinical
+    # Oncology", "JAMA : the journal of ...", "Journal of magnetic resonance
+    # imaging : JMRI"); a colon inside a name has no space before it
+    # ("Journal of Physics: Condensed Matter")
+    text = text.split(" : ", 1)[0]
     # "Circulation. Conference: Resuscitation Science Symposium" -> Circulation
     text = _VENUE_NOTE.split(text, maxsplit=1)[0]
     key = _NON_ALNUM.sub(" ", ascii_fold(text).replace("&", " "))

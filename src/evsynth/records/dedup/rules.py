@@ -90,6 +90,65 @@ def _overlap(a: MatchKeys, b: MatchKeys) -> bool:
     return a1 <= b2 and b1 <= a2
 
 
+def _span(keys: MatchKeys) -> int | None:
+    """Return the number of pages of a record's range (``None`` unless both ends are numbers)."""
+    try:
+        first, last = int(keys.first_page), int(keys.last_page)
+    except ValueError:
+        return None
+    return last - first + 1 if last >= first else None
+
+
+def _multipage(a: MatchKeys, b: MatchKeys) -> bool:
+    """Whether both records give a page range of two pages or more."""
+    span_a, span_b = _span(a), _span(b)
+    return span_a is not None and span_b is not None and min(span_a, span_b) >= 2
+
+
+def _same_article(a: MatchKeys, b: MatchKeys, title: float) -> bool:
+    """Whether two records carry one long title, one author list and one journal.
+
+    The title must be identical (six words or more), the author lists the same
+    surnames in the same order (two authors or more), and both records must
+    give a page range of two pages or more: errata, replies and conference
+    abstracts that repeat an article's title are single pages.
+    """
+    span_a, span_b = _span(a), _span(b)
+    return (
+        title == 1.0
+        and len(a.title.split()) >= 6
+        and len(a.surnames) >= 2
+        and a.surnames == b.surnames
+        and span_a is not None
+        and span_b is not None
+        and min(span_a, span_b) >= 2
+        and bool(a.journal)
+        and journals_match(a.journal, b.journal)
+    )
+
+
+def _republished(
+    a: MatchKeys, b: MatchKeys, title: float, year_gap: int | None
+) -> bool:
+    """Whether a journal printed one article twice, a year apart at most.
+
+    The same long title, the same author list and the same number of pages
+    (three or more) in one journal, under another volume, pages or DOI: a
+    reprint of the article (a journal reprints a paper that was printed with
+    errors, under a new DOI). Titles that differ in a word, a different author
+    list or another length keep records apart.
+    """
+    span = _span(a)
+    return (
+        year_gap is not None
+        and year_gap <= 1
+        and span is not None
+        and span >= 3
+        and span == _span(b)
+        and _same_article(a, b, title)
+    )
+
+
 def _same(a: str, b: str) -> bool | None:
     return None if not a or not b else a == b
 
@@ -241,6 +300,8 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
             # wrong DOI (the supplement's, or another journal's record). Short,
             # recurring titles ("Editorial introduction") are told apart by DOI.
             return verdict(DUPLICATE, "same_citation_other_doi")
+        if _republished(a, b, title, year_gap):
+            return verdict(DUPLICATE, "republished")
         return verdict(DISTINCT, "different_doi")
     if pmid is False:
         return verdict(DISTINCT, "different_pmid")
@@ -283,12 +344,16 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
         and full_range
         and journal
         and year_gap == 0
-        and (authors or 0) >= 0.9
-        and title >= 0.6
+        and (
+            ((authors or 0) >= 0.9 and title >= 0.6)
+            or (authors is None and title >= 0.7 and _multipage(a, b))
+        )
     ):
         # same journal, year, volume, page range and authors: one article, its
         # title translated or abridged by one database (single pages are left
-        # out: conference abstracts share a supplement's page)
+        # out: conference abstracts share a supplement's page). Where one
+        # database gives no authors, the range must span pages and the titles
+        # must agree better.
         return verdict(DUPLICATE, "same_citation")
     # a short title ("Editorial", "Introduction") needs citation details to merge
     informative = min(len(a.title.split()), len(b.title.split())) >= 4
@@ -334,6 +399,11 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
         # (a subtitle, "2-year results") is not taken as the same item
         return verdict(DUPLICATE, "title_with_kicker")
     if title >= 0.95 and details_conflict:
+        if _republished(a, b, title, year_gap):
+            return verdict(DUPLICATE, "republished")
+        if volume and year_gap == 0 and _same_article(a, b, title):
+            # one export's pages are wrong ("2-8" for "125-128")
+            return verdict(DUPLICATE, "same_article_other_pages")
         if title == 1.0 and (authors or 0) >= 0.95 and year_gap == 0:
             return verdict(UNCERTAIN, "same_title_other_pages")
         return verdict(DISTINCT, "same_title_other_pages")
