@@ -4,6 +4,7 @@ verdicts, and a regression guard on the smallest labelled sets."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 
 import pandas as pd
@@ -539,6 +540,21 @@ def test_different_dois_stay_apart():
     assert decide(BASE, same_citation).rule == "same_citation_other_doi"
     other_authors = variant(doi="10.1002/ajcp.12385", authors="Someone, Else")
     assert decide(BASE, other_authors).verdict == DISTINCT
+
+
+def test_every_rule_is_explained_in_the_readme():
+    # the rule column of dedup_pairs.csv must be readable: each name the rules
+    # can give has a row in the README's table
+    source = (REPO / "src/evsynth/records/dedup/rules.py").read_text(encoding="utf-8")
+    names = set(
+        re.findall(r'verdict\((?:DUPLICATE|DISTINCT|UNCERTAIN), "(\w+)"\)', source)
+    )
+    names |= {"same_doi", "same_pmid", "reviewer"}
+    assert len(names) > 20
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `(\w+)`(?:, `(\w+)`)? \|", readme, re.MULTILINE))
+    documented = {n for pair in documented for n in pair if n}
+    assert names <= documented, sorted(names - documented)
 
 
 # --- whole runs --------------------------------------------------------------------
