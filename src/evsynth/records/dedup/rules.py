@@ -113,16 +113,12 @@ def _same_article(a: MatchKeys, b: MatchKeys, title: float) -> bool:
     give a page range of two pages or more: errata, replies and conference
     abstracts that repeat an article's title are single pages.
     """
-    span_a, span_b = _span(a), _span(b)
     return (
         title == 1.0
         and len(a.title.split()) >= 6
         and len(a.surnames) >= 2
         and a.surnames == b.surnames
-        and span_a is not None
-        and span_b is not None
-        and min(span_a, span_b) >= 2
-        and bool(a.journal)
+        and _multipage(a, b)
         and journals_match(a.journal, b.journal)
     )
 
@@ -401,7 +397,12 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
     if title >= 0.95 and details_conflict:
         if _republished(a, b, title, year_gap):
             return verdict(DUPLICATE, "republished")
-        if volume and year_gap == 0 and _same_article(a, b, title):
+        if (
+            volume
+            and year_gap == 0
+            and not _issues_differ(a, b)
+            and _same_article(a, b, title)
+        ):
             # one export's pages are wrong ("2-8" for "125-128")
             return verdict(DUPLICATE, "same_article_other_pages")
         if title == 1.0 and (authors or 0) >= 0.95 and year_gap == 0:
