@@ -74,6 +74,13 @@ def variant(**changes):
             "risk of precancer",
         ),
         ("Mentoring [Comment in: BMJ 2010;340:c12] outcomes", "mentoring outcomes"),
+        # letters of every script are kept; accents and breves dropped
+        (
+            "Платформенная занятость: масштабы неустойчивости.",
+            "платформенная занятость масштабы неустоичивости",
+        ),
+        ("ЗАЙНЯТІСТЬ І МОТИВАЦІЯ ПРАЦІ", "заинятість і мотивація праці"),
+        ("Η μέντορας στην αναδοχή", "η μεντορας στην αναδοχη"),
     ],
 )
 def test_title_key(raw, key):
@@ -465,6 +472,48 @@ def test_parts_of_a_series_stay_apart():
         title="Mentoring care leavers. Part 2", pages=None, doi=None, volume=None
     )
     assert decide(one, two).rule == "different_parts"
+
+
+@pytest.mark.parametrize(
+    ("title", "numbers"),
+    [
+        ("Results of a phase II trial of dasatinib", {"2"}),
+        ("Results of a phase II tricl of dasatinib", {"2"}),  # a typo is no number
+        ("A trial of mentoring in chronic phase (CP)", set()),
+        ("Mentoring care leavers, part III", {"3"}),
+        ("Mentoring care leavers, Part B", {"b"}),
+        ("Mentoring in 2009 and 2010", {"2009", "2010"}),
+    ],
+)
+def test_title_numbers(title, numbers):
+    assert k.title_numbers(k.title_key(title)) == numbers
+
+
+def test_titles_in_other_scripts_merge():
+    russian = variant(
+        title="Платформенная занятость: масштабы и признаки неустойчивости",
+        authors="Бобков, В. Н. and Черных, Е. А.",
+        doi=None,
+    )
+    # another case and the breve of й dropped by one database
+    copy = {**russian, "title": russian["title"].lower().replace("й", "и")}
+    comparison = decide(russian, copy)
+    assert (comparison.title, comparison.authors) == (1.0, 1.0)
+    assert comparison.verdict == DUPLICATE
+    other = {**russian, "title": "Цифровая экономика и рынок труда", "pages": "1-5"}
+    assert decide(russian, other).verdict == DISTINCT
+
+
+def test_years_two_apart_merge_only_at_one_printed_place():
+    # journal, volume and printed pages agree: one of the years is wrong
+    assert decide(BASE, variant(year="2012", doi=None)).verdict == DUPLICATE
+    assert decide(BASE, variant(year="2013", doi=None)).rule == "years_apart"
+    moved = variant(year="2012", doi=None, pages="12-19")
+    assert decide(BASE, moved).rule == "years_apart"
+    # a Cochrane review keeps its article number across versions
+    review = variant(journal="Cochrane Database Syst Rev", volume="1", pages="CD006828")
+    update = {**review, "year": "2012"}
+    assert decide({**review, "doi": ""}, {**update, "doi": ""}).rule == "years_apart"
 
 
 def test_conference_abstract_and_later_article_stay_apart():

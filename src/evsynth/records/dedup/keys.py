@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from evsynth.records import normalise as nz
 
 _MARKUP = re.compile(r"</?[a-z][a-z0-9]*[^<>]*>|\\[a-z]+\{|[{}$]", re.IGNORECASE)
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+#: Anything but a letter or digit of any script: Cyrillic, Greek, Chinese or
+#: Korean titles keep their words ("платформенная занятость").
+_NON_ALNUM = re.compile(r"[\W_]+")
 #: Notes databases append to titles: "[Chinese]", "[Article in German]",
 #: "[Review] [33 refs]", "(Provisional abstract)", "[References]".
 _TRAILING_NOTES = re.compile(
@@ -48,9 +50,11 @@ _CORRECTION_CITATION = re.compile(
 #: "Titulo; Title", "[Title] TO: Titulo", "[Title] <ORIGINAL> TITEL".
 _TITLE_JOIN = re.compile(r";\s+|\s+<original>\s+|\]\s*to:\s+", re.IGNORECASE)
 _THOUSANDS = re.compile(r"(\d)[, .\u00a0\u2009](\d{3})\b")
-_NAME_WORD = re.compile(r"[A-Za-z]{2,}")
+_NAME_WORD = re.compile(r"[^\W\d_]{2,}")  # letters of any script
 #: "Taussig HN, Culhane SE": surnames followed by initials, comma-separated.
 _VANCOUVER = re.compile(r"^[A-Za-z' -]+ [A-Z]{1,3}(?:, ?[A-Za-z' -]+ [A-Z]{1,3})+$")
+#: Words after which a Roman numeral numbers a part: "Part II", "Phase III".
+_NUMBERED = {"part", "study", "phase", "trial", "volume", "series"}
 _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7"}
 #: An electronic article number instead of pages: e12724, c1804, CD008173.
 _ELOCATOR = re.compile(r"^[A-Za-z]{1,2}\d+$")
@@ -157,7 +161,10 @@ def ascii_fold(text: str) -> str:
 
 
 def title_key(title: str) -> str:
-    """Title as lower-case ASCII words separated by single spaces.
+    """Title as lower-case words separated by single spaces.
+
+    Accents are dropped (``é`` -> ``e``, ``й`` -> ``и``); letters of every
+    script are kept, so Cyrillic, Greek or Korean titles compare as titles.
 
     Drops markup, a trailing translated-title bracket (``[Chinese]``), brackets
     around a whole translated title, the citation that ends a correction notice
@@ -210,12 +217,19 @@ def title_variants(title: str) -> tuple[str, ...]:
 
 
 def title_numbers(key: str) -> frozenset[str]:
-    """Numbers in a title key, Roman numerals after "part" read as numbers."""
+    """Numbers in a title key.
+
+    Digits, Roman numerals after a word that numbers parts ("Part II", "Phase
+    III" -> ``2``, ``3``) and a letter after "part" ("Part B"). Other words
+    after those ("trial of", "phase cp") are not numbers.
+    """
     words = key.split()
     numbers = {w for w in words if w.isdigit()}
     for before, word in itertools.pairwise(words):
-        if before in {"part", "study", "phase", "trial", "volume", "series"}:
-            numbers.add(_ROMAN.get(word, word))
+        if before in _NUMBERED and word in _ROMAN:
+            numbers.add(_ROMAN[word])
+        elif before == "part" and len(word) == 1 and word.isalpha():
+            numbers.add(word)  # Part A, Part B
     return frozenset(numbers)
 
 

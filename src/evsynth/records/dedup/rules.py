@@ -302,7 +302,12 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
     if pmid is False:
         return verdict(DISTINCT, "different_pmid")
     if year_gap is not None and year_gap > 1:
-        return verdict(DISTINCT, "years_apart")
+        # journal, volume and a printed first page pin one article: two years
+        # apart there, one of the years is wrong. An article number (a
+        # Cochrane review's CD006828) stays with each version of the review.
+        printed = not (a.elocator or b.elocator) and a.first_page.isdigit()
+        if not (same_place and printed and year_gap == 2):
+            return verdict(DISTINCT, "years_apart")
 
     # --- same identifier ------------------------------------------------------
     same_id = "same_doi" if doi else "same_pmid"
