@@ -156,6 +156,13 @@ def test_surnames(authors, names):
         # a trilingual article: its ranges in any order, the lowest one used
         ("233-8, 230-5, 246-51", "230", "235"),
         ("233-238+230-235+246-251", "230", "235"),
+        # a spreadsheet read "21-8", "11-19" and "10-17" as dates
+        ("21-Aug", "21", "28"),
+        ("Nov-19", "11", "19"),
+        ("11-Sep", "11", "19"),
+        ("Oct-17", "10", "17"),
+        ("01-Apr", "1", "4"),
+        ("May", "", ""),
     ],
 )
 def test_page_range(pages, first, last):
@@ -604,6 +611,41 @@ def test_every_rule_is_explained_in_the_readme():
     documented = set(re.findall(r"^\| `(\w+)`(?:, `(\w+)`)? \|", readme, re.MULTILINE))
     documented = {n for pair in documented for n in pair if n}
     assert names <= documented, sorted(names - documented)
+
+
+def test_blocking_survives_a_typo_and_a_year_apart():
+    # the copies share no title start or end, no year and no DOI: the first
+    # author and first page, or three of the four longest title words, bring
+    # them together
+    from evsynth.records.dedup.engine import candidate_pairs
+
+    def typos(*words: str) -> str:
+        # a typo at each end of the title, and one in a long word
+        title = BASE["title"].replace("Impact", "Impcat").replace("care", "crae")
+        for word in words:
+            title = title.replace(word, word[:-2] + word[-1] + word[-2])
+        return title
+
+    typo_early = variant(title=typos("mentoring"), year="2009", doi=None)
+    no_pages = variant(title=typos("maltreated"), pages=None, doi=None)
+    other = variant(
+        title="Peer support for young people leaving residential care",
+        authors="Someone, Else",
+        pages="1-9",
+        doi=None,
+    )
+    keys = [k.match_keys(r) for r in (BASE, typo_early, no_pages, other)]
+    assert set(candidate_pairs(keys)) >= {(0, 1), (0, 2)}
+    assert (0, 3) not in candidate_pairs(keys)
+
+
+def test_same_doi_years_apart_is_one_item():
+    # online first, then in print two years later, under one DOI
+    late = variant(year="2012", volume="166", pages="1-8")
+    assert decide(BASE, late).rule == "same_doi"
+    assert decide(BASE, {**late, "title": "Something else entirely"}).verdict != (
+        DUPLICATE
+    )
 
 
 # --- whole runs --------------------------------------------------------------------

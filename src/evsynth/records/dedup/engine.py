@@ -35,9 +35,10 @@ def blocking_keys(keys: MatchKeys, family: str | None = None) -> Iterable[str]:
     """Yield the blocks a record falls in: records sharing a block are compared.
 
     Each key catches duplicates that others miss: identifiers; the start and the
-    end of the title (a typo or an added prefix rarely hits both); first author,
-    year and first page; year, volume and first page; the title's three longest
-    words (reordered or retranslated titles).
+    end of the title (a typo or an added prefix rarely hits both); first author
+    and first page (whatever the year); year, volume and first page; the title's
+    three longest words, and three of its four longest (reordered or
+    retranslated titles, a typo in one long word).
 
     Parameters
     ----------
@@ -57,7 +58,9 @@ def blocking_keys(keys: MatchKeys, family: str | None = None) -> Iterable[str]:
     if "e" in want and len(title) >= 24:
         yield f"e:{title[-30:]}"
     if "a" in want and keys.first_author and keys.first_page:
-        yield f"a:{keys.first_author}|{keys.year}|{keys.first_page}"
+        # no year: an online-first copy a year earlier with a typo in its
+        # title shares nothing else
+        yield f"a:{keys.first_author}|{keys.first_page}"
     if "v" in want and keys.volume and keys.first_page:
         yield f"v:{keys.year}|{keys.volume}|{keys.first_page}"
     if "w" in want:
@@ -66,6 +69,12 @@ def blocking_keys(keys: MatchKeys, family: str | None = None) -> Iterable[str]:
         )
         if len(words) >= 3:
             yield "w:" + " ".join(sorted(words[:3]))
+        if len(words) >= 4:
+            # three of the four longest words, each left out in turn: a typo
+            # in one long word leaves the other three to meet on
+            top = words[:4]
+            for left_out in range(3):
+                yield "w:" + " ".join(sorted(top[:left_out] + top[left_out + 1 :]))
 
 
 def candidate_pairs(all_keys: Sequence[MatchKeys]) -> list[tuple[int, int]]:

@@ -59,6 +59,11 @@ _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii"
 #: An electronic article number instead of pages: e12724, c1804, CD008173.
 _ELOCATOR = re.compile(r"^[A-Za-z]{1,2}\d+$")
 _PAGE = re.compile(r"[a-z]*(\d+)", re.IGNORECASE)
+#: Page ranges a spreadsheet turned into dates: "21-Aug", "Nov-19".
+_DAY_MONTH = re.compile(r"^(\d{1,2})-([A-Za-z]{3})$")
+_MONTH_YEAR = re.compile(r"^([A-Za-z]{3})-(\d{2})$")
+_MONTH_NAMES = "jan feb mar apr may jun jul aug sep oct nov dec"
+_MONTHS = {m: str(n) for n, m in enumerate(_MONTH_NAMES.split(), start=1)}
 _PAGE_COUNT = re.compile(r"^\d+\s*pp?\.?$", re.IGNORECASE)
 _RANGE_SEP = re.compile(r"\s*[,+;]\s*")
 _NUMERIC_RANGE = re.compile(r"^\d+(?:\s*[-–]\s*\d+)?$")
@@ -378,13 +383,29 @@ def _run_together(a: Sequence[str], b: Sequence[str]) -> bool:
     return match(0, 0)
 
 
+def _excel_date_pages(text: str) -> str:
+    """Undo a spreadsheet's reading of a page range as a date.
+
+    A CSV opened in a spreadsheet turns ``21-8`` (pages 21-28) into the date
+    ``21-Aug``, and ``11-19``, which cannot be a day and month, into the month
+    and year ``Nov-19``: the month is the page number.
+    """
+    match = _DAY_MONTH.match(text)
+    if match and match.group(2).lower() in _MONTHS:
+        return f"{match.group(1)}-{_MONTHS[match.group(2).lower()]}"
+    match = _MONTH_YEAR.match(text)
+    if match and match.group(1).lower() in _MONTHS:
+        return f"{_MONTHS[match.group(1).lower()]}-{match.group(2)}"
+    return text
+
+
 def page_range(pages: str) -> tuple[str, str]:
     """First and last page as digit strings (``739-46`` -> ``739``, ``746``).
 
     An article printed in several languages lists several ranges in any order
     (``233-8, 230-5, 246-51``); the range with the lowest first page is used.
     """
-    text = nz.clean_text(pages).strip('"')
+    text = _excel_date_pages(nz.clean_text(pages).strip('"'))
     ranges = [r for r in _RANGE_SEP.split(text) if r.strip()]
     if len(ranges) > 1 and all(_NUMERIC_RANGE.match(r.strip()) for r in ranges):
         text = min(ranges, key=lambda r: int(_PAGE.search(r).group(1)))  # type: ignore[union-attr]

@@ -305,8 +305,11 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
         # journal, volume and a printed first page pin one article: two years
         # apart there, one of the years is wrong. An article number (a
         # Cochrane review's CD006828) stays with each version of the review.
+        # The same DOI or PMID with the same title is one item whatever the
+        # years (online first, then in print two years later).
         printed = not (a.elocator or b.elocator) and a.first_page.isdigit()
-        if not (same_place and printed and year_gap == 2):
+        same_item = bool(doi or pmid) and title >= 0.9
+        if not (same_item or (same_place and printed and year_gap == 2)):
             return verdict(DISTINCT, "years_apart")
 
     # --- same identifier ------------------------------------------------------
