@@ -37,8 +37,8 @@ def blocking_keys(keys: MatchKeys, family: str | None = None) -> Iterable[str]:
     Each key catches duplicates that others miss: identifiers; the start and the
     end of the title (a typo or an added prefix rarely hits both); first author
     and first page (whatever the year); year, volume and first page; the title's
-    three longest words, and three of its four longest (reordered or
-    retranslated titles, a typo in one long word).
+    three longest words (reordered or retranslated titles), and for records
+    without pages three of its four longest (a typo in one long word).
 
     Parameters
     ----------
@@ -69,9 +69,10 @@ def blocking_keys(keys: MatchKeys, family: str | None = None) -> Iterable[str]:
         )
         if len(words) >= 3:
             yield "w:" + " ".join(sorted(words[:3]))
-        if len(words) >= 4:
+        if len(words) >= 4 and not keys.first_page:
             # three of the four longest words, each left out in turn: a typo
-            # in one long word leaves the other three to meet on
+            # in one long word leaves the other three to meet on (a record
+            # with pages meets its copies on first author and first page)
             top = words[:4]
             for left_out in range(3):
                 yield "w:" + " ".join(sorted(top[:left_out] + top[left_out + 1 :]))
