@@ -536,6 +536,25 @@ def test_conference_abstract_and_later_article_stay_apart():
     assert decide(abstract, BASE).rule == "conference_vs_journal"
 
 
+@pytest.mark.parametrize("kind", [None, "other"])
+def test_conference_abstract_and_article_stay_apart_without_types(kind):
+    # an export without record types: the venue tells the abstract (a journal's
+    # conference supplement) from the article (a journal with volume and pages)
+    abstract = variant(
+        title=BASE["title"].replace("program", "programme"),
+        journal="Child Abuse and Neglect. Conference: ISPCAN Congress",
+        type=kind,
+        pages=None,
+        doi=None,
+        year="2009",
+    )
+    article = variant(type=kind, doi=None)
+    assert decide(abstract, article).rule == "conference_vs_journal"
+    # without volume or pages nothing says the other record is a journal item
+    bare = variant(type=kind, doi=None, volume=None, issue=None, pages=None)
+    assert decide(abstract, bare).rule != "conference_vs_journal"
+
+
 @pytest.mark.parametrize(
     ("a", "b"),
     [

@@ -79,6 +79,19 @@ def _issues_differ(a: MatchKeys, b: MatchKeys) -> bool:
 _JOURNAL_KINDS = {"article", "review"}
 
 
+def _in_journal(keys: MatchKeys) -> bool:
+    """Whether a record is a journal item.
+
+    By its type, or, where the export gives none (``other``), by a journal that
+    is no conference venue, with a volume or pages.
+    """
+    if keys.kind not in ("", "other"):
+        return keys.kind in _JOURNAL_KINDS
+    return bool(
+        keys.journal and not keys.conference and (keys.volume or keys.first_page)
+    )
+
+
 def _overlap(a: MatchKeys, b: MatchKeys) -> bool:
     """Whether two page ranges share a page (a single page counts as a range)."""
     try:
@@ -278,7 +291,7 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
     if (
         a.conference != b.conference
         and not journal
-        and _JOURNAL_KINDS & {a.kind, b.kind}
+        and (_in_journal(a) or _in_journal(b))
     ):
         return verdict(DISTINCT, "conference_vs_journal")
     if doi is False:
