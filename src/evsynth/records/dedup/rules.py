@@ -92,23 +92,32 @@ def _in_journal(keys: MatchKeys) -> bool:
     )
 
 
+def _page_numbers(keys: MatchKeys) -> tuple[int, int] | None:
+    """Return a record's first and last page as numbers (a single page is both).
+
+    ``None`` unless the pages are numbers.
+    """
+    try:
+        first = int(keys.first_page)
+        return first, int(keys.last_page) if keys.last_page else first
+    except ValueError:
+        return None
+
+
 def _overlap(a: MatchKeys, b: MatchKeys) -> bool:
     """Whether two page ranges share a page (a single page counts as a range)."""
-    try:
-        a1, b1 = int(a.first_page), int(b.first_page)
-        a2 = int(a.last_page) if a.last_page else a1
-        b2 = int(b.last_page) if b.last_page else b1
-    except ValueError:
+    pages_a, pages_b = _page_numbers(a), _page_numbers(b)
+    if pages_a is None or pages_b is None:
         return False
-    return a1 <= b2 and b1 <= a2
+    return pages_a[0] <= pages_b[1] and pages_b[0] <= pages_a[1]
 
 
 def _span(keys: MatchKeys) -> int | None:
     """Return the number of pages of a record's range (``None`` unless both ends are numbers)."""
-    try:
-        first, last = int(keys.first_page), int(keys.last_page)
-    except ValueError:
+    pages = _page_numbers(keys)
+    if pages is None or not keys.last_page:
         return None
+    first, last = pages
     return last - first + 1 if last >= first else None
 
 
