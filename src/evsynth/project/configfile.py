@@ -1,0 +1,220 @@
+"""The review's config file: where it is, its settings, and its checks.
+
+* :func:`resolve_review` finds the config file and the review folder from the
+  command line, as ``evsynth validate`` and ``status`` use them.
+* :func:`check_config` checks a config against its JSON Schema and the
+  screening settings' own checks, collecting every problem with its line and
+  key.
+* The private helpers read one setting (or the schema's default) and load a
+  config that must be valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from evsynth.errors import EvsynthError, InputError
+from evsynth.validation import describe_error, load_schema, with_defaults
+
+__all__ = ["check_config", "resolve_review"]
+
+
+def _schema_default(path: Sequence[str]) -> Any:
+    """Return the config schema's default of a key (``("records", "manifest")``)."""
+    node: dict[str, Any] = load_schema("config")
+    for key in path:
+        node = node["properties"][key]
+    return node.get("default")
+
+
+def _setting(config: Mapping[str, Any], section: str, key: str) -> Any:
+    """Return a config value if it has the right type, else the schema's default."""
+    default = _schema_default((section, key))
+    block = config.get(section)
+    value = block.get(key) if isinstance(block, Mapping) else None
+    return value if isinstance(value, type(default)) else default
+
+
+def resolve_review(
+    directory: str | Path | None, config: str | Path | None
+) -> tuple[Path, Path | None]:
+    """Find the config file and the review folder, as the commands use them.
+
+    The config is ``--config`` if given, else ``DIR/config.yaml`` when that
+    exists (``evsynth init`` writes it), else ``config/config.yaml``. The review
+    folder is ``DIR`` if given (it overrides the config's ``review_dir``), else
+    the config's ``review_dir``, relative to the working directory as in the
+    workflow.
+
+    Parameters
+    ----------
+    directory : path or None
+        The review folder given on the command line.
+    config : path or None
+        The config file given with ``--config``.
+
+    Returns
+    -------
+    tuple of (Path, Path or None)
+        The config file and the review folder (None: take it from the config).
+    """
+    review = Path(directory) if directory is not None else None
+    if config is not None:
+        return Path(config), review
+    if review is not None and (review / "config.yaml").is_file():
+        return review / "config.yaml", review
+    return Path("config/config.yaml"), review
+
+
+def _yaml_lines(text: str) -> dict[tuple[Any, ...], int]:
+    """Line (1-based) of every key and list item of a YAML document."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[tuple[Any, ...], int] = {}
+
+    def walk(node: yaml.Node | None, path: tuple[Any, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                here = (*path, key.value)
+                lines[here] = key.start_mark.line + 1
+                walk(value, here)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                here = (*path, index)
+                lines[here] = item.start_mark.line + 1
+                walk(item, here)
+
+    walk(root, ())
+    return lines
+
+
+def _line_of(lines: Mapping[tuple[Any, ...], int], path: Sequence[Any]) -> int | None:
+    """Line of a key, or of its nearest parent written in the file."""
+    path = tuple(path)
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return None
+
+
+def check_config(path: str | Path) -> tuple[dict[str, Any] | None, list[InputError]]:
+    """Check a config file and return it with defaults and every problem found.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML config.
+
+    Returns
+    -------
+    tuple of (dict or None, list of InputError)
+        The config with the schema's defaults filled in (None if the file
+        cannot be read as a YAML mapping), and every problem: each schema error
+        with its line and key, then the screening settings' own checks.
+    """
+    from evsynth.screening.model import Settings
+
+    path = Path(path)
+    if not path.is_file():
+        return None, [
+            InputError(
+                "config file not found",
+                file=path,
+                expected="a config (evsynth init writes one; or pass --config)",
+            )
+        ]
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [
+            InputError(f"not valid YAML: {problem}", file=path, line=line),
+        ]
+    raw = {} if raw is None else raw
+    if not isinstance(raw, dict):
+        return None, [
+            InputError(
+                "not a YAML mapping of keys",
+                file=path,
+                line=1,
+                expected="keys such as review_dir, records, screening",
+            )
+        ]
+    schema = load_schema("config")
+    filled = with_defaults(raw, schema)
+    lines = _yaml_lines(text)
+    errors: list[InputError] = []
+    validator = jsonschema.Draft202012Validator(schema)
+    bad_paths: list[tuple[Any, ...]] = []
+    for error in sorted(
+        validator.iter_errors(filled), key=lambda e: _line_of(lines, e.path) or 0
+    ):
+        where = tuple(error.path)
+        bad_paths.append(where)
+        if error.validator == "additionalProperties" and isinstance(
+            error.instance, dict
+        ):
+            allowed = list(
+                error.schema.get("properties", {})
+                if isinstance(error.schema, dict)
+                else {}
+            )
+            for key in error.instance:
+                if key not in allowed:
+                    errors.append(
+                        InputError(
+                            f"unknown key {key!r}",
+                            file=path,
+                            line=_line_of(lines, (*where, key)),
+                            column="/".join(str(p) for p in (*where, key)),
+                            expected="one of " + ", ".join(allowed),
+                        )
+                    )
+            continue
+        errors.append(
+            InputError(
+                error.message,
+                file=path,
+                line=_line_of(lines, where),
+                column="/".join(str(p) for p in where) or "(top level)",
+                expected=describe_error(error),
+            )
+        )
+    if not any(p[:1] == ("screening",) for p in bad_paths):
+        try:
+            Settings.from_config(filled["screening"], source=str(path))
+        except InputError as exc:
+            column = exc.location.column or ""
+            errors.append(
+                InputError(
+                    exc.message,
+                    file=path,
+                    line=_line_of(lines, column.split("/")),
+                    column=column or None,
+                    expected=exc.expected,
+                )
+            )
+    return filled, errors
+
+
+def _load_valid_config(path: Path) -> dict[str, Any]:
+    """Return the config with defaults, or raise its first problem."""
+    config, errors = check_config(path)
+    if errors or config is None:
+        raise EvsynthError(
+            f"{errors[0]}; run evsynth validate to see every problem"
+            if errors
+            else f"{path}: cannot read the config"
+        )
+    return config
