@@ -1,12 +1,17 @@
 # evsynth: from search exports to an evidence synthesis.
-# Run with `snakemake --cores 2` (or `evsynth run`). See README.md.
+# Runs in a review folder: `evsynth run DIR`, which is
+# `snakemake --snakefile THIS_FILE --directory DIR`. The review folder holds its
+# config (config.yaml, or config/config.yaml as in this repository's example),
+# its inputs and everything written: results/ and .snakemake/. See README.md.
 
 from snakemake.utils import min_version
+
+from evsynth.project.review import config_file_in
 
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+configfile: str(config_file_in(".") or "config/config.yaml")
 
 
 report: "workflow/report/workflow.rst"

@@ -1,13 +1,30 @@
 # Helpers only: configuration validation and review paths. No rules here.
+# The working directory is the review folder (snakemake --directory DIR).
 
 from pathlib import Path
 
 from evsynth import __version__ as EVSYNTH_VERSION
+from evsynth.errors import EvsynthError
+from evsynth.project.review import check_results, review_identity
 from evsynth.validation import validate_config
 
-config.update(validate_config(config, source="config/config.yaml"))
+# the review's config file: the one given with --configfile, else the folder's own
+CONFIG_FILE = str(
+    (workflow.overwrite_configfiles or workflow.configfiles or ["config/config.yaml"])[
+        -1
+    ]
+)
+
+config.update(validate_config(config, source=CONFIG_FILE))
 
 REVIEW_DIR = Path(config["review_dir"])
+if not REVIEW_DIR.is_dir():
+    raise EvsynthError(
+        f"{CONFIG_FILE}: review_dir {config['review_dir']!r} is not a folder "
+        f"(relative paths are relative to the review folder {Path.cwd()})"
+    )
+# results/ written by another review stops the run (the guard against mixing)
+check_results(".", config, CONFIG_FILE)
 
 
 def review_path(*parts):
@@ -267,4 +284,4 @@ def final_targets(wildcards):
     when it has their files, the change report when an earlier update round was
     run. A new review can run before it has them all.
     """
-    return [*stage_targets(), *rules.report.output]
+    return [*stage_targets(), *rules.review_identity.output, *rules.report.output]

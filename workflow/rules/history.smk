@@ -2,6 +2,21 @@
 # round, and the report that puts everything together.
 
 
+rule review_identity:
+    output:
+        "results/evsynth_review.json",
+    log:
+        "results/logs/review_identity.log",
+    conda:
+        "../../environment.yml"
+    params:
+        identity=review_identity(".", config, CONFIG_FILE),
+    message:
+        "Which review wrote results/: results/evsynth_review.json"
+    script:
+        "../scripts/review_identity.py"
+
+
 rule snapshot:
     input:
         records=rules.import_records.output.records,
@@ -69,6 +84,7 @@ rule report:
         "../../environment.yml"
     params:
         config=config,
+        config_file=CONFIG_FILE,
         review_dir=str(REVIEW_DIR),
         version=EVSYNTH_VERSION,
     message:

@@ -12,14 +12,31 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from evsynth.errors import EvsynthError
 from evsynth.project.status import format_status, review_status
-from evsynth.project.template import init_review
+from evsynth.project.template import init_example, init_review
 from evsynth.project.validate import _print_report, validate_review
 
 __all__ = ["add_commands"]
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
+    if args.example:
+        if args.title or args.force:
+            raise EvsynthError(
+                "--example takes no --title or --force: it copies the example"
+            )
+        result = init_example(args.directory)
+        print(
+            f"copied the example review ({len(result.created)} files) into "
+            f"{args.directory}"
+        )
+        print(
+            f"next: `evsynth run --cores 2 {args.directory}`; then the update round: "
+            f"`python {Path(args.directory) / 'data/updates/round_1/apply.py'} "
+            f"{args.directory}` and `evsynth run --cores 2 {args.directory}`"
+        )
+        return 0
     result = init_review(args.directory, title=args.title, force=args.force)
     for path in result.created:
         print(f"created {path}")
@@ -27,9 +44,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
         print(f"kept {len(result.kept)} existing file(s) unchanged")
     print(
         f"next: fill in {Path(args.directory) / 'config.yaml'} and searches/, then "
-        f"`evsynth validate {args.directory}` and `evsynth run --cores 2 "
-        f"--review-dir {args.directory} -- --configfile "
-        f"{Path(args.directory) / 'config.yaml'}`"
+        f"`evsynth validate {args.directory}` and "
+        f"`evsynth run --cores 2 {args.directory}`"
     )
     return 0
 
@@ -59,7 +75,8 @@ def add_commands(subparsers: Any) -> None:
         status.
     """
     config_help = (
-        "config file (default: DIR/config.yaml if it exists, else config/config.yaml)"
+        "config file (default: DIR/config.yaml, or DIR/config/config.yaml); with "
+        "--config, DIR is the folder of the input tables"
     )
     p = subparsers.add_parser(
         "init",
@@ -71,7 +88,8 @@ def add_commands(subparsers: Any) -> None:
             "extraction/effects.csv, extraction/risk_of_bias.csv and "
             "qualitative/findings.csv, appraisal.csv and cerqual.csv (headers "
             "only), and a README.md saying what goes where. The new review "
-            "passes evsynth validate."
+            "passes evsynth validate. The folder is the review: evsynth run DIR "
+            "writes its results to DIR/results/."
         ),
     )
     p.add_argument("directory", metavar="DIR", help="the new review folder")
@@ -81,6 +99,13 @@ def add_commands(subparsers: Any) -> None:
         action="store_true",
         help="use a folder that is not empty: add the missing files only, never "
         "overwrite one",
+    )
+    p.add_argument(
+        "--example",
+        action="store_true",
+        help="copy the example review instead (config/config.yaml, data/ with its "
+        "update round data/updates/round_1/) into the new folder, to try the "
+        "README's tour without touching the repository",
     )
     p.set_defaults(func=_cmd_init)
 
@@ -100,14 +125,14 @@ def add_commands(subparsers: Any) -> None:
         nargs="?",
         default=None,
         metavar="DIR",
-        help="the review folder (default: the config's review_dir)",
+        help="the review folder (default: the review of the current directory)",
     )
     p.add_argument("--config", default=None, metavar="FILE", help=config_help)
     p.add_argument(
         "--results",
-        default="results",
+        default=None,
         metavar="RESULTS",
-        help="the workflow's results folder (default: results)",
+        help="the workflow's results folder (default: DIR/results)",
     )
     p.set_defaults(func=_cmd_validate)
 
@@ -129,14 +154,14 @@ def add_commands(subparsers: Any) -> None:
         nargs="?",
         default=None,
         metavar="DIR",
-        help="the review folder (default: the config's review_dir)",
+        help="the review folder (default: the review of the current directory)",
     )
     p.add_argument("--config", default=None, metavar="FILE", help=config_help)
     p.add_argument(
         "--results",
-        default="results",
+        default=None,
         metavar="RESULTS",
-        help="the workflow's results folder (default: results)",
+        help="the workflow's results folder (default: DIR/results)",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_status)

@@ -42,14 +42,15 @@ def _setting(config: Mapping[str, Any], section: str, key: str) -> Any:
 
 def resolve_review(
     directory: str | Path | None, config: str | Path | None
-) -> tuple[Path, Path | None]:
-    """Find the config file and the review folder, as the commands use them.
+) -> tuple[Path, Path | None, Path]:
+    """Find the config file, the input folder and the review folder of a command.
 
-    The config is ``--config`` if given, else ``DIR/config.yaml`` when that
-    exists (``evsynth init`` writes it), else ``config/config.yaml``. The review
-    folder is ``DIR`` if given (it overrides the config's ``review_dir``), else
-    the config's ``review_dir``, relative to the working directory as in the
-    workflow.
+    Without ``--config``, :func:`evsynth.project.review.find_review` finds the
+    review: the folder ``DIR`` (or the ``review_dir`` of a review above it), or
+    the review of the current directory. With ``--config FILE``, the review
+    folder is the one holding the config (its parent's parent for
+    ``config/config.yaml``) and ``DIR``, if given, is the folder of the input
+    tables instead of the config's ``review_dir``.
 
     Parameters
     ----------
@@ -60,15 +61,22 @@ def resolve_review(
 
     Returns
     -------
-    tuple of (Path, Path or None)
-        The config file and the review folder (None: take it from the config).
+    tuple of (Path, Path or None, Path)
+        The config file, the folder of the input tables (None: the config's
+        ``review_dir``, relative to the review folder) and the review folder.
+
+    Raises
+    ------
+    EvsynthError
+        If no review folder is found.
     """
-    review = Path(directory) if directory is not None else None
+    from evsynth.project.review import find_review
+
     if config is not None:
-        return Path(config), review
-    if review is not None and (review / "config.yaml").is_file():
-        return review / "config.yaml", review
-    return Path("config/config.yaml"), review
+        review = find_review(None, config)
+        return review.config_file, (Path(directory) if directory else None), review.root
+    review = find_review(directory)
+    return review.config_file, None, review.root
 
 
 def _yaml_lines(text: str) -> dict[tuple[Any, ...], int]:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from evsynth.errors import EvsynthError
 from evsynth.project.configfile import _load_valid_config, _setting, resolve_review
+from evsynth.project.review import check_results
 from evsynth.project.tables import (
     EFFECTIVENESS_DESIGNS,
     NO_EFFECTS_DESIGNS,
@@ -120,24 +121,26 @@ class _Context:
 def review_status(
     directory: str | Path | None = None,
     config: str | Path | None = None,
-    results: str | Path = "results",
+    results: str | Path | None = None,
 ) -> dict[str, Any]:
     """Say per stage what is done and what is still to do.
 
     Parameters
     ----------
     directory : path, optional
-        The review folder (default: the config's ``review_dir``).
+        The review folder (default: the review of the current directory; see
+        :func:`resolve_review`).
     config : path, optional
-        The config file (default: see :func:`resolve_review`).
-    results : path
-        The results folder (default ``results``: the workflow writes it in the
-        folder it runs in).
+        The config file (default: the review folder's own).
+    results : path, optional
+        The results folder (default: the review folder's ``results``, where the
+        workflow writes).
 
     Returns
     -------
     dict
-        ``title``, ``review_dir``, ``config``, ``results``, ``notes``, and
+        ``title``, ``folder`` (the review folder), ``review_dir`` (its input
+        tables), ``config``, ``results``, ``notes``, and
         ``stages``: per stage (records, screening, effects, rob, qualitative,
         meta) its ``status`` (done, pending, stale, not run, or no input when
         the stage's table does not exist); ``to_do``, whether work is left
@@ -149,20 +152,23 @@ def review_status(
     Raises
     ------
     EvsynthError
-        If the config is missing or invalid, or the review folder is missing.
+        If the config is missing or invalid, the review folder is missing, or
+        the results folder was written by another review.
     """
-    config_path, review = resolve_review(directory, config)
+    config_path, review, root = resolve_review(directory, config)
     settings = _load_valid_config(config_path)
-    review = review if review is not None else Path(settings["review_dir"])
+    review = review if review is not None else root / settings["review_dir"]
     if not review.is_dir():
         raise EvsynthError(f"{review}: review folder not found")
-    out = Path(results)
+    out = Path(results) if results is not None else root / "results"
+    check_results(root, settings, config_path, out)
     path = {
         spec.key: review / _setting(settings, spec.section, spec.setting)
         for spec in TABLES
     }
     status: dict[str, Any] = {
         "title": settings["review_title"],
+        "folder": str(root),
         "review_dir": str(review),
         "config": str(config_path),
         "results": str(out),
@@ -471,7 +477,8 @@ def format_status(status: Mapping[str, Any]) -> str:
     out = [
         f"{status['title']}",
         (
-            f"review {status['review_dir']}, config {status['config']}, "
+            f"review {status.get('folder', status['review_dir'])}, inputs "
+            f"{status['review_dir']}, config {status['config']}, "
             f"results {status['results']}"
         ),
         "",
@@ -492,8 +499,8 @@ def format_status(status: Mapping[str, Any]) -> str:
     out += [f"note: {n}" for n in status["notes"]]
     if stale or not_run:
         out.append(
-            f"run `evsynth run --cores 2 --review-dir {status['review_dir']} -- "
-            f"--configfile {status['config']}` to bring the results up to date"
+            f"run `evsynth run --cores 2 {status.get('folder', '.')}` to bring the "
+            "results up to date"
         )
     pending = [s for s, e in status["stages"].items() if e["to_do"]]
     if pending:

@@ -8,6 +8,8 @@ input table as a header-only CSV, and README files saying what goes where
 
 from __future__ import annotations
 
+import re
+import shutil
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,10 +20,18 @@ import yaml
 
 from evsynth.errors import EvsynthError
 from evsynth.project.configfile import _schema_default
+from evsynth.project.review import example_folder, new_review_id
 from evsynth.project.tables import _SPECS, TABLES
 from evsynth.validation import load_schema
 
-__all__ = ["InitResult", "config_template", "init_review", "template_files"]
+__all__ = [
+    "EXAMPLE_FILES",
+    "InitResult",
+    "config_template",
+    "init_example",
+    "init_review",
+    "template_files",
+]
 
 #: Placeholder values ``init`` writes where the schema's default would not pass.
 _INIT_VALUES: dict[tuple[str, ...], Any] = {
@@ -40,10 +50,8 @@ _INIT_VALUES: dict[tuple[str, ...], Any] = {
 #: Extra comments for some keys of the template config.
 _INIT_NOTES: dict[tuple[str, ...], str] = {
     ("review_dir",): (
-        "'.' is this folder when you pass it on the command line: evsynth validate "
-        "DIR, evsynth status DIR, evsynth run --review-dir DIR. The workflow itself "
-        "reads review_dir relative to the folder it runs in (the evsynth folder), "
-        "so keep --review-dir, or write this folder's full path here."
+        "'.': the input tables sit in this folder, beside config.yaml. Results go "
+        "to results/ in this folder."
     ),
     ("screening", "reviewers"): "Replace the placeholders with your reviewers' names.",
     ("screening", "reviewers_per_record", "title_abstract"): (
@@ -125,7 +133,7 @@ def _config_lines(
     return lines
 
 
-def config_template(title: str | None = None) -> str:
+def config_template(title: str | None = None, review_id: str | None = None) -> str:
     """Return the ``config.yaml`` that ``evsynth init`` writes: every key, commented.
 
     The keys, their defaults and their comments come from the config schema,
@@ -137,6 +145,8 @@ def config_template(title: str | None = None) -> str:
     ----------
     title : str, optional
         The review's title (default: the schema's ``Untitled review``).
+    review_id : str, optional
+        The review's identity (default: empty, the folder's path).
 
     Returns
     -------
@@ -147,6 +157,8 @@ def config_template(title: str | None = None) -> str:
     values = dict(_INIT_VALUES)
     if title:
         values[("review_title",)] = title
+    if review_id:
+        values[("review_id",)] = review_id
     head = [
         "# Settings of this review, written by `evsynth init`. config/README.md in the",
         "# evsynth repository explains every key and every input table's columns;",
@@ -211,18 +223,18 @@ every column. A table with only its header means that stage has nothing to do ye
 | `searches/` | The raw search exports, never edited; `searches/README.md` says how to list them. |
 {rows}
 
-The workflow writes its results to `results/` in the folder it runs in (the
-evsynth folder), not here.
+This folder is the review: the workflow runs here and writes everything to
+`results/` in it (results, `results/history/` of each update round, the logs in
+`results/logs/`), with Snakemake's state in `.snakemake/`. `results/` records
+which review wrote it, so another review's results are never mixed in.
 
 ## Next
 
 1. Put the search exports in `searches/` and list them in `searches/searches.csv`;
    set the reviewers and the exclusion reasons in `config.yaml`.
 2. Check every file: `evsynth validate {directory}`
-3. Run the workflow from the evsynth folder:
-   `evsynth run --cores 2 --review-dir {directory} -- --configfile {directory}/config.yaml`
-   (`--review-dir`, because the workflow reads `review_dir: .` relative to the
-   folder it runs in).
+3. Run the workflow: `evsynth run --cores 2 {directory}` (or `evsynth run --cores 2`
+   inside this folder).
 4. See what is done and what is still to do: `evsynth status {directory}`
 5. Screen with the sheets in `results/screening/sheets/` and append the decisions
    to `screening/decisions.csv`; record the full texts in
@@ -274,8 +286,10 @@ class InitResult:
     kept: list[Path] = field(default_factory=list)
 
 
-def template_files(directory: str | Path, title: str | None = None) -> dict[str, str]:
-    """Every file ``evsynth init`` writes, by path relative to the review folder.
+def template_files(
+    directory: str | Path, title: str | None = None, review_id: str | None = None
+) -> dict[str, str]:
+    """Return every file ``evsynth init`` writes, by path relative to the review folder.
 
     Parameters
     ----------
@@ -283,6 +297,8 @@ def template_files(directory: str | Path, title: str | None = None) -> dict[str,
         The review folder as the user names it (shown in the README).
     title : str, optional
         The review's title.
+    review_id : str, optional
+        The review's identity written into ``config.yaml`` (default: none).
 
     Returns
     -------
@@ -291,7 +307,7 @@ def template_files(directory: str | Path, title: str | None = None) -> dict[str,
     """
     title = title or str(_schema_default(("review_title",)))
     files = {
-        "config.yaml": config_template(title),
+        "config.yaml": config_template(title, review_id),
         "README.md": _review_readme(Path(directory).as_posix(), title),
         "searches/README.md": _searches_readme(),
     }
@@ -318,6 +334,11 @@ def init_review(
         Allow a folder that is not empty; only missing files are added, an
         existing file is never overwritten.
 
+    Notes
+    -----
+    ``config.yaml`` gets a new ``review_id`` (a slug of the title and random
+    digits), the identity that ``results/`` records.
+
     Returns
     -------
     InitResult
@@ -337,7 +358,8 @@ def init_review(
             "missing template files (existing files are never overwritten)"
         )
     result = InitResult(folder)
-    for relative, text in template_files(directory, title).items():
+    review_id = new_review_id(title)
+    for relative, text in template_files(directory, title, review_id).items():
         path = folder / relative
         if path.exists():
             result.kept.append(path)
@@ -346,4 +368,86 @@ def init_review(
         with path.open("x", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
         result.created.append(path)
+    return result
+
+
+#: What ``evsynth init --example`` copies from the example review.
+EXAMPLE_FILES = ("config/config.yaml", "config/README.md", "data")
+
+_EXAMPLE_README = """\
+# A copy of evsynth's example review
+
+Made by `evsynth init --example`: the example review of the evsynth repository
+(mentoring and befriending for care-experienced children and young people), to
+try the workflow and its update round without touching the repository.
+
+- `config/config.yaml`: the review's settings (`config/README.md` explains every
+  key); `data/`: its inputs (`data/README.md` says which numbers are published and
+  which constructed).
+- Run it: `evsynth run --cores 2 {directory}`; everything is written to
+  `{directory}/results/`.
+- Then apply the update round and run again:
+  `python {directory}/data/updates/round_1/apply.py {directory}` and
+  `evsynth run --cores 2 {directory}`; `results/changes/changes.md` says what
+  changed.
+"""
+
+
+def init_example(directory: str | Path) -> InitResult:
+    """Copy the example review, with its update round, into a new review folder.
+
+    The copy has the repository's layout (``config/config.yaml`` with
+    ``review_dir: data``, ``data/``), so that the README's tour runs in it
+    unchanged, and a new ``review_id``: it is a review of its own.
+
+    Parameters
+    ----------
+    directory : str or Path
+        The new review folder (created; must not exist or be empty).
+
+    Returns
+    -------
+    InitResult
+        Files created.
+
+    Raises
+    ------
+    EvsynthError
+        If ``directory`` is a file or a non-empty folder, or evsynth's example
+        is not installed.
+    """
+    source = example_folder()
+    folder = Path(directory)
+    if folder.exists() and not folder.is_dir():
+        raise EvsynthError(f"{folder} exists and is not a folder")
+    if folder.is_dir() and any(folder.iterdir()):
+        raise EvsynthError(
+            f"{folder} is not empty: choose a new folder for the example"
+        )
+    result = InitResult(folder)
+    for name in EXAMPLE_FILES:
+        origin = source / name
+        if origin.is_dir():
+            shutil.copytree(origin, folder / name, symlinks=False)
+            result.created += sorted(
+                p for p in (folder / name).rglob("*") if p.is_file()
+            )
+        else:
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(origin, folder / name)
+            result.created.append(folder / name)
+    config = folder / "config/config.yaml"
+    text = config.read_text(encoding="utf-8")
+    line = f"review_id: {new_review_id('example')}"
+    text, found = re.subn(r"(?m)^review_id:.*$", line, text, count=1)
+    if not found:
+        text = f"{line}\n{text}"
+    config.write_text(text, encoding="utf-8", newline="\n")
+    readme = folder / "README.md"
+    readme.write_text(
+        _EXAMPLE_README.format(directory=folder.as_posix()),
+        encoding="utf-8",
+        newline="\n",
+    )
+    result.created.append(readme)
     return result

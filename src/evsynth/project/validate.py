@@ -22,6 +22,7 @@ import pandas as pd
 
 from evsynth.errors import InputError
 from evsynth.project.configfile import _setting, check_config, resolve_review
+from evsynth.project.review import check_results
 from evsynth.project.status import _newer
 from evsynth.project.tables import TABLES, TableCheck, check_table
 from evsynth.validation import load_schema, with_defaults
@@ -123,27 +124,38 @@ def _relocated(exc: InputError, path: Path, row_offset: int = 0) -> InputError:
 def validate_review(
     directory: str | Path | None = None,
     config: str | Path | None = None,
-    results: str | Path = "results",
+    results: str | Path | None = None,
 ) -> ValidationReport:
     """Check a review's config and every input table, collecting every problem.
 
     Parameters
     ----------
     directory : path, optional
-        The review folder (default: the config's ``review_dir``).
+        The review folder (default: the review of the current directory; see
+        :func:`resolve_review`).
     config : path, optional
-        The config file (default: see :func:`resolve_review`).
-    results : path
+        The config file (default: the review folder's own).
+    results : path, optional
         The results folder, for the record ids of ``results/records`` (checks
-        that need them are skipped, with a note, when it does not exist).
+        that need them are skipped, with a note, when it does not exist);
+        default: the review folder's ``results``.
 
     Returns
     -------
     ValidationReport
         Files checked, problems and notes.
+
+    Raises
+    ------
+    EvsynthError
+        If no review folder is found, or the results folder was written by
+        another review.
     """
-    config_path, review = resolve_review(directory, config)
+    config_path, review, root = resolve_review(directory, config)
+    results = Path(results) if results is not None else root / "results"
     settings_config, config_errors = check_config(config_path)
+    if settings_config is not None:
+        check_results(root, settings_config, config_path, results)
     report = ValidationReport(config_path, review)
     if config_path.is_file():
         report.files.append(config_path)
@@ -160,7 +172,7 @@ def validate_review(
         unreadable = True
     if review is None:
         review_dir = settings_config.get("review_dir")
-        review = Path(review_dir if isinstance(review_dir, str) else "data")
+        review = root / (review_dir if isinstance(review_dir, str) else "data")
     report.review_dir = review
     if not review.is_dir():
         report.add([InputError("review folder not found", file=review)])
