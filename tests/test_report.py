@@ -442,6 +442,264 @@ def test_change_report_of_the_latest_update(tmp_path, config):
     assert MISSING["changes"] not in html
 
 
+# --- a review in progress --------------------------------------------------------
+
+#: Methods wording that belongs to stages a review in progress has not reached.
+LATER_STAGES = (
+    "meta-analys",
+    "pooled",
+    "random-effects",
+    "Knapp",
+    "Hedges' g",
+    "prediction interval",
+    "trim and fill",
+    "sensitivity analyses",
+    "CERQual",
+    "CASP",
+    "coded excerpts",
+)
+
+
+def section_text(html: str, anchor: str) -> str:
+    """Plain text of one section of the page."""
+    start = html.index(f'<section id="{anchor}">')
+    end = html.index("</section>", start)
+    page = Page()
+    page.feed(html[start:end])
+    return page.plain
+
+
+def assert_reads_well(text: str) -> None:
+    assert not re.search(r":\s*[.;,)]", text), re.search(r".{60}:\s*[.;,)]", text)
+    assert "title abstract" not in text
+    assert "n/a of them" not in text
+    assert "n/a (n/a" not in text
+    assert "from 0 studies" not in text
+    assert not re.search(r"\b(?:0|one|1) \w+ were\b", text)
+
+
+def empty_tables(results: Path) -> None:
+    """Header-only stage tables, as the workflow writes them for a new review."""
+    for name in (
+        "effects/effects.csv",
+        "rob/overall.csv",
+        "qualitative/barriers.csv",
+        "qualitative/facilitators.csv",
+        "qualitative/cerqual_soqf.csv",
+        "qualitative/casp_appraisal.csv",
+    ):
+        header = (RESULTS / name).read_text(encoding="utf-8").splitlines()[0]
+        (results / name).parent.mkdir(parents=True, exist_ok=True)
+        (results / name).write_text(header + "\n", encoding="utf-8")
+
+
+def screen(results: Path, review: Path, config: dict, rows: list[dict]) -> None:
+    """Run the screening stage on the example's records with these decisions."""
+    from evsynth.screening.api import run_screening, write_screening
+    from evsynth.screening.model import Settings
+    from evsynth.validation import validate_config
+
+    log = review / "screening" / "decisions.csv"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(
+            handle,
+            fieldnames=[
+                *("record_id", "stage", "reviewer", "decision", "reason"),
+                *("note", "timestamp"),
+            ],
+        )
+        writer.writeheader()
+        writer.writerows(rows)
+    settings = Settings.from_config(validate_config(dict(config))["screening"])
+    result = run_screening(results / "records", settings, log)
+    write_screening(result, results / "screening", settings)
+
+
+@pytest.fixture(scope="module", params=["records", "title_abstract"])
+def in_progress(request, tmp_path_factory, config) -> tuple[str, str]:
+    """The report of a new review: records only, or part-way through title/abstract.
+
+    Returns the page's HTML and the config file's name as the report shows it.
+    """
+    base = tmp_path_factory.mktemp(f"progress_{request.param}")
+    results, review = base / "results", base / "review"
+    shutil.copytree(RESULTS / "records", results / "records")
+    review.mkdir()
+    (review / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    rows: list[dict] = []
+    if request.param == "title_abstract":
+        with (REVIEW / "screening" / "decisions.csv").open(encoding="utf-8") as handle:
+            decisions = list(csv.DictReader(handle))
+        first = list(
+            dict.fromkeys(
+                r["record_id"] for r in decisions if r["stage"] == "title_abstract"
+            )
+        )[:20]
+        rows = [
+            r
+            for r in decisions
+            if r["stage"] == "title_abstract" and r["record_id"] in first
+        ]
+    screen(results, review, config, rows)
+    empty_tables(results)
+    out = base / "out"
+    build_report(results, config, review, out, config_file=review / "config.yaml")
+    return request.param, (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_review_in_progress_reads_well(in_progress):
+    stage, html = in_progress
+    page = Page()
+    page.feed(html)
+    page.close()
+    assert page.errors == []
+    assert_reads_well(page.plain)
+    methods = section_text(html, "methods")
+    for words in LATER_STAGES:
+        assert words.lower() not in methods.lower(), words
+    assert "Risk of bias was judged" not in methods
+    assert "full-text report" not in methods
+    assert "Full-text exclusions" not in methods
+    references = section_text(html, "references")
+    assert "Page MJ, McKenzie JE" in references
+    for author in ("Knapp G", "Egger M", "Lewin S", "Sterne J", "Hedges LV"):
+        assert author not in references
+    prisma = section_text(html, "prisma")
+    assert "title/abstract screening" in prisma
+    assert "No study has been included yet." in prisma
+    assert "In total 0" not in prisma
+    if stage == "records":
+        assert "screened each record" not in methods
+        assert "via other methods" not in methods
+        assert "Of the 0 records" not in prisma
+        assert "no record has been decided by both amira and jonas" in page.plain
+        assert "Agreement between the two reviewers" not in methods
+    else:
+        assert "Two reviewers screened each record by title and abstract" in methods
+        assert "Cohen's κ = " in section_text(html, "agreement")
+    for key in ("rob", "meta", "qualitative", "studies"):
+        assert MISSING[key] in page.plain, key
+
+
+def test_settings_are_the_last_section_and_name_the_config_file(in_progress):
+    _, html = in_progress
+    page = Page()
+    page.feed(html)
+    page.close()
+    assert page.headings["h2"][-1] == "Appendix: settings"
+    sections = [a["id"] for tag, a in page.tags if tag == "section" and "id" in a]
+    assert sections[-1] == "settings"
+    contents = [
+        a["href"][1:]
+        for tag, a in page.tags
+        if tag == "a"
+        and a.get("href", "").startswith("#")
+        and not a["href"].startswith("#meta-")
+    ]
+    assert contents == [anchor for anchor, _ in SECTIONS]
+    assert [s for s in sections if s in dict(SECTIONS)] == contents
+    appendix = section_text(html, "settings")
+    assert "the review's config file, config.yaml," in appendix
+    assert "screening.reviewers" in appendix
+    assert "config.yaml" in section_text(html, "methods")
+    assert "/config.yaml" not in html  # named as the user knows it, not by its path
+
+
+def test_example_report_names_its_config_file(tmp_path, config):
+    build_report(RESULTS, config, REVIEW, tmp_path, config_file="config/config.yaml")
+    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "config file, config/config.yaml," in section_text(html, "settings")
+    assert "config file, config/config.yaml," in section_text(html, "methods")
+    page = parse(tmp_path / "index.html")
+    assert page.headings["h2"][-1] == "Appendix: settings"
+    assert_reads_well(page.plain)
+    # without a name the page still says where the settings come from
+    build_report(RESULTS, config, REVIEW, tmp_path / "unnamed")
+    html = (tmp_path / "unnamed" / "index.html").read_text(encoding="utf-8")
+    assert "those of the review's config file, with the" in html
+
+
+def test_config_file_is_named_relative_to_the_review(tmp_path, monkeypatch):
+    from evsynth.report.build import config_name
+
+    review = tmp_path / "rv"
+    (review / "config").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert config_name(review / "config.yaml", review) == "config.yaml"
+    assert config_name(review / "config" / "config.yaml", "rv") == "config/config.yaml"
+    assert config_name(tmp_path / "config.yaml", "data") == "config.yaml"
+    assert config_name("config/config.yaml", "data") == "config/config.yaml"
+    outside = tmp_path.parent / "elsewhere.yaml"
+    assert config_name(outside, review) == str(outside)
+
+
+def test_review_without_effects_has_no_meta_analysis_methods(tmp_path, config):
+    results = copy_results(tmp_path / "results")
+    for stage in ("effects", "meta", "qualitative"):
+        shutil.rmtree(results / stage)
+    build_report(results, config, REVIEW, tmp_path / "out")
+    html = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    methods = section_text(html, "methods")
+    for words in LATER_STAGES:
+        assert words.lower() not in methods.lower(), words
+    # the stages reached are still described
+    assert "Two reviewers screened each record by title and abstract" in methods
+    assert "Records identified via other methods went straight" in methods
+    assert (
+        "Risk of bias was judged with RoB 2 for randomised trials (Sterne et al. "
+        "2019) and ROBINS-I for non-randomised studies (Sterne et al. 2016)."
+    ) in methods
+    references = section_text(html, "references")
+    assert "Sterne JAC, Savović J" in references
+    assert "Knapp G" not in references
+    assert_reads_well(parse(tmp_path / "out" / "index.html").plain)
+
+
+def test_full_example_methods_describe_every_stage(page):
+    text = page.plain
+    for words in (
+        (
+            "Two reviewers screened each record by title and abstract and two "
+            "reviewers each full-text report, independently (amira and jonas)."
+        ),
+        "Records identified via other methods went straight to full-text retrieval",
+        "Full-text exclusions gave one of: Wrong population;",
+        "Continuous outcomes were expressed as Hedges' g with the exact",
+        "Each analysis pooled one effect per study in a random-effects model",
+        "Subgroup analyses and meta-regression used mixed-effects models.",
+        (
+            "Sensitivity analyses left out the studies at high risk of bias, and "
+            "each study in turn"
+        ),
+        "for the sensitivity analyses each study's worst overall judgement",
+        "Qualitative studies were appraised with the CASP Qualitative Checklist",
+        "every theme belonging to a review finding.",
+        "The CERQual summary lists 12 review findings; confidence: ",
+    ):
+        assert words in text, words
+    assert_reads_well(text)
+
+
+def test_included_reports_missing_from_studies_csv_are_studies_of_their_own(
+    tmp_path,
+):
+    from evsynth.report.exports import included_reports
+
+    review = tmp_path / "review"
+    review.mkdir()
+    header = (REVIEW / "studies.csv").read_text(encoding="utf-8").splitlines()[0]
+    (review / "studies.csv").write_text(header + "\n", encoding="utf-8")
+    with (RESULTS / "screening" / "final_decisions.csv").open(encoding="utf-8") as f:
+        included = {
+            r["record_id"] for r in csv.DictReader(f) if r["final_state"] == "included"
+        }
+    reports = included_reports(RESULTS, review)
+    assert len(reports) == len(included) == N_REPORTS
+    assert set(reports["record_id"]) == included
+    assert set(reports["role"]) == {"main"}
+
+
 # --- RIS and CSV of the included reports ---------------------------------------
 
 

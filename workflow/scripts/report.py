@@ -10,6 +10,8 @@ with script_main(snakemake.log[0]):
     out = Path(snakemake.output.html).parent
     config = snakemake.params.config
     review = snakemake.params.review_dir
-    build_report("results", config, review, out)
+    build_report(
+        "results", config, review, out, config_file=snakemake.params.config_file
+    )
     build_tables("results", config, review, out)
     export_included("results", review, out, studies=config["screening"]["studies"])

@@ -2,14 +2,16 @@
 
 :func:`build_report` reads what the workflow's stages wrote under ``results/``
 (and the review's ``studies.csv``) and writes ``index.html``: the title and
-question, the settings, the PRISMA 2020 flow with the import and deduplication
-summaries, screening agreement, the included studies, risk of bias, every
-meta-analysis with its forest and funnel plots and its results in plain words,
-the qualitative synthesis, the change report of the latest update, and a
-methods paragraph with references, all generated from the numbers and the
-configuration. Images are embedded as data URIs, so the page needs no network
-and no other file; it has no JavaScript and prints on A4. A stage whose results
-are missing leaves its section with a short note.
+question, the PRISMA 2020 flow with the import and deduplication summaries,
+screening agreement, the included studies, risk of bias, every meta-analysis
+with its forest and funnel plots and its results in plain words, the
+qualitative synthesis, the change report of the latest update, the methods
+with references, and an appendix of the settings (naming the review's config
+file), all generated from the numbers and the configuration. Images are
+embedded as data URIs, so the page needs no network and no other file; it has
+no JavaScript and prints on A4. A stage whose results are missing (or still
+empty) leaves its section with a short note, and the methods describe only the
+stages the review has reached, citing only the references they use.
 
 :func:`build_tables` writes the report's tables as ``tables.xlsx`` (one sheet
 per table) and ``tables.docx`` (summary of findings, study characteristics,
@@ -52,6 +54,7 @@ __all__ = [
     "Scale",
     "build_report",
     "build_tables",
+    "config_name",
     "load_review",
     "pooled_results",
     "render_report",
@@ -67,7 +70,6 @@ DOCX_FILE = "tables.docx"
 #: The page's sections: anchor and heading, in order.
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("question", "Review question"),
-    ("settings", "Settings"),
     ("prisma", "Search and selection (PRISMA 2020)"),
     ("agreement", "Screening agreement"),
     ("studies", "Included studies"),
@@ -77,6 +79,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("changes", "Changes in the latest update"),
     ("methods", "Methods"),
     ("references", "References"),
+    ("settings", "Appendix: settings"),
 )
 #: What a section says when its results are missing.
 MISSING = {
@@ -489,7 +492,9 @@ class Review:
     """Everything the report shows, read from ``results/`` and the review folder.
 
     A missing file gives ``None`` (or an empty container) and the report says
-    that the section has no results.
+    that the section has no results. So does a stage's table without rows
+    (effects, risk of bias, themes, CERQual, CASP): the review has not reached
+    the stage yet.
     """
 
     results: Path
@@ -512,8 +517,14 @@ class Review:
     barriers: pd.DataFrame | None = None
     facilitators: pd.DataFrame | None = None
     soqf: pd.DataFrame | None = None
+    appraisal: pd.DataFrame | None = None
     heatmaps: list[dict[str, str]] = field(default_factory=list)
     changes: dict[str, Any] | None = None
+
+
+def _rows(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Return the table, or None if it is missing or empty (a stage not reached)."""
+    return frame if frame is not None and len(frame) else None
 
 
 def load_review(
@@ -566,7 +577,7 @@ def load_review(
         for column in ("study_id", "domain", "measure", "outcome"):
             if column in effects.columns:
                 effects[column] = effects[column].astype(str)
-        out.effects = effects
+        out.effects = _rows(effects)
 
     meta = results / "meta"
     summary = read_optional_csv(meta / "summary.csv")
@@ -599,7 +610,7 @@ def load_review(
         )
 
     rob = results / "rob"
-    out.rob_overall = read_optional_csv(rob / "overall.csv")
+    out.rob_overall = _rows(read_optional_csv(rob / "overall.csv"))
     for tool, spec in TOOLS.items():
         table = read_optional_csv(rob / f"{tool}_table.csv")
         if table is None or not len(table):
@@ -614,9 +625,10 @@ def load_review(
                 out.rob_figures.append({"title": title, "uri": uri, "alt": title})
 
     qual = results / "qualitative"
-    out.barriers = read_optional_csv(qual / "barriers.csv")
-    out.facilitators = read_optional_csv(qual / "facilitators.csv")
-    out.soqf = read_optional_csv(qual / "cerqual_soqf.csv")
+    out.barriers = _rows(read_optional_csv(qual / "barriers.csv"))
+    out.facilitators = _rows(read_optional_csv(qual / "facilitators.csv"))
+    out.soqf = _rows(read_optional_csv(qual / "cerqual_soqf.csv"))
+    out.appraisal = _rows(read_optional_csv(qual / "casp_appraisal.csv"))
     for stem, title in (
         ("heatmap_themes_by_study", "Themes by study: number of coded excerpts"),
         ("heatmap_themes_by_perspective", "Themes by perspective: number of studies"),
@@ -872,80 +884,180 @@ def _settings_table(settings: Mapping[str, Any]) -> dict[str, Any]:
     analyses = settings.get("meta", {}).get("analyses", []) or []
     for i, spec in enumerate(analyses, start=1):
         rows.append([f"meta.analyses[{i}]", _value_text(spec)])
+    if not analyses:
+        rows.append(["meta.analyses", "[]"])
     rows.sort(key=lambda r: r[0])
     return _table(["Setting", "Value"], rows, small=True)
 
 
+#: Records still in progress, in workflow order: (state, one, many).
+_OPEN_STATES: tuple[tuple[str, str, str], ...] = (
+    (
+        "pending_title_abstract",
+        "record awaiting title/abstract screening",
+        "records awaiting title/abstract screening",
+    ),
+    (
+        "conflict_title_abstract",
+        "title/abstract conflict to resolve",
+        "title/abstract conflicts to resolve",
+    ),
+    ("awaiting_retrieval", "report awaiting retrieval", "reports awaiting retrieval"),
+    (
+        "pending_full_text",
+        "report awaiting full-text screening",
+        "reports awaiting full-text screening",
+    ),
+    (
+        "conflict_full_text",
+        "full-text conflict to resolve",
+        "full-text conflicts to resolve",
+    ),
+)
+
+
+def _were(n: int) -> str:
+    return "was" if n == 1 else "were"
+
+
+def _prisma_paragraphs(counts: Mapping[str, Any]) -> list[str]:
+    """Write the PRISMA flow in words, saying only what the review has reached."""
+
+    def n(key: str) -> int:
+        return int(counts.get(key, 0) or 0)
+
+    paragraphs = []
+    n_db = n("database_results") + n("register_results")
+    other = {
+        "websites": n("website_results"),
+        "organisations": n("organisation_results"),
+        "citation searching": n("citations_results"),
+    }
+    n_other = sum(other.values())
+    databases = len(counts.get("databases", []) or [])
+    registers = len(counts.get("registers", []) or [])
+    searched = _join(
+        [
+            _n(databases, "database", "databases") if databases else "",
+            _n(registers, "register", "registers") if registers else "",
+        ]
+    )
+    total = int(counts.get("n_imported", n_db + n_other) or 0)
+    parts = []
+    if n_db or searched:
+        parts.append(f"{n_db:,} from {searched or 'databases and registers'}")
+    if n_other:
+        detail = _join([f"{v:,} from {k}" for k, v in other.items() if v])
+        parts.append(f"{n_other:,} via other methods ({detail})")
+    if len(parts) == 1 and n_db and searched:
+        text = f"The searches of {searched} found {_n(total, 'record', 'records')}."
+    elif parts:
+        text = f"The searches found {_n(total, 'record', 'records')}: {_join(parts)}."
+    else:
+        text = f"The searches found {_n(total, 'record', 'records')}."
+    paragraphs.append(text)
+
+    duplicates = n("duplicates")
+    unique = counts.get("unique_records", {}) or {}
+    n_unique = n("n_unique")
+    if duplicates:
+        text = (
+            f"Removing {_n(duplicates, 'duplicate', 'duplicates')} left "
+            f"{_n(n_unique, 'unique record', 'unique records')}"
+        )
+    else:
+        text = "No duplicates were found: " + _n(
+            n_unique, "unique record", "unique records"
+        )
+    unique_other = int(unique.get("other_methods", 0) or 0)
+    if unique_other:
+        text += (
+            f" ({int(unique.get('databases_registers', 0) or 0):,} from databases "
+            f"and registers, {unique_other:,} via other methods)"
+        )
+    paragraphs.append(text + ".")
+
+    screened = n("records_screened")
+    excluded_db = sum(int(e["n"]) for e in counts.get("dbr_excluded", []) or [])
+    excluded_other = sum(int(e["n"]) for e in counts.get("other_excluded", []) or [])
+    sentences = []
+    if screened:
+        excluded = n("records_excluded")
+        text = (
+            f"Of the {_n(screened, 'record', 'records')} screened by title and "
+            f"abstract, {excluded:,} {_were(excluded)} excluded"
+        )
+        sought = n("dbr_sought_reports")
+        if sought:
+            text += "; " + _retrieval_text(
+                sought,
+                n("dbr_notretrieved_reports"),
+                n("dbr_assessed"),
+                excluded_db,
+                " at full text",
+            )
+        sentences.append(text + ".")
+    if n("other_sought_reports"):
+        sentences.append(
+            "Via other methods "
+            + _retrieval_text(
+                n("other_sought_reports"),
+                n("other_notretrieved_reports"),
+                n("other_assessed"),
+                excluded_other,
+                "",
+            )
+            + "."
+        )
+    if sentences:
+        paragraphs.append(" ".join(sentences))
+
+    states = counts.get("states", {}) or {}
+    open_states = [
+        _n(int(states.get(state, 0) or 0), one, many)
+        for state, one, many in _OPEN_STATES
+        if int(states.get(state, 0) or 0)
+    ]
+    studies, reports = n("total_studies"), n("total_reports")
+    if not studies:
+        paragraphs.append("No study has been included yet.")
+    elif open_states:
+        paragraphs.append(
+            f"So far {_n(studies, 'study', 'studies')} "
+            f"({_n(reports, 'report', 'reports')}) "
+            + ("has" if studies == 1 else "have")
+            + " been included."
+        )
+    else:
+        paragraphs.append(
+            f"In total {_n(studies, 'study', 'studies')} "
+            f"({_n(reports, 'report', 'reports')}) {_were(studies)} included."
+        )
+    if open_states:
+        paragraphs.append("Still open: " + _join(open_states) + ".")
+    return paragraphs
+
+
+def _retrieval_text(
+    sought: int, not_retrieved: int, assessed: int, excluded: int, where: str
+) -> str:
+    """'57 reports were sought (2 not retrieved) and 55 assessed at full text, ...'."""
+    text = f"{_n(sought, 'report', 'reports')} {_were(sought)} sought"
+    if not_retrieved:
+        text += f" ({not_retrieved:,} not retrieved)"
+    if assessed:
+        text += (
+            f" and {assessed:,} assessed{where}, of which {excluded:,} "
+            f"{_were(excluded)} excluded"
+        )
+    else:
+        text += f", none assessed{where} yet"
+    return text
+
+
 def _prisma(review: Review) -> dict[str, Any]:
     counts = review.prisma_counts or {}
-    paragraphs: list[str] = []
-    if counts:
-        n_db = int(counts.get("database_results", 0)) + int(
-            counts.get("register_results", 0)
-        )
-        other = {
-            "websites": int(counts.get("website_results", 0)),
-            "organisations": int(counts.get("organisation_results", 0)),
-            "citation searching": int(counts.get("citations_results", 0)),
-        }
-        n_other = sum(other.values())
-        sources = len(counts.get("databases", [])) + len(counts.get("registers", []))
-        text = (
-            f"The searches found {int(counts.get('n_imported', n_db + n_other)):,} "
-            f"records: {n_db:,} from "
-            f"{_n(sources, 'database or register', 'databases and registers')}"
-        )
-        if n_other:
-            detail = _join([f"{v:,} from {k}" for k, v in other.items() if v])
-            text += f" and {n_other:,} via other methods ({detail})"
-        text += "."
-        paragraphs.append(text)
-        duplicates = int(counts.get("duplicates", 0))
-        unique = counts.get("unique_records", {}) or {}
-        paragraphs.append(
-            f"Removing {duplicates:,} duplicates left "
-            f"{int(counts.get('n_unique', 0)):,} unique records "
-            f"({int(unique.get('databases_registers', 0)):,} from databases and "
-            f"registers, {int(unique.get('other_methods', 0)):,} via other methods)."
-        )
-        excluded_db = sum(int(e["n"]) for e in counts.get("dbr_excluded", []))
-        excluded_other = sum(int(e["n"]) for e in counts.get("other_excluded", []))
-        paragraphs.append(
-            f"Of the {int(counts.get('records_screened', 0)):,} records screened by "
-            f"title and abstract, {int(counts.get('records_excluded', 0)):,} were "
-            f"excluded; {int(counts.get('dbr_sought_reports', 0)):,} reports were "
-            f"sought ({int(counts.get('dbr_notretrieved_reports', 0)):,} not "
-            f"retrieved) and {int(counts.get('dbr_assessed', 0)):,} assessed at full "
-            f"text, of which {excluded_db:,} were excluded. Via other methods "
-            f"{int(counts.get('other_sought_reports', 0)):,} reports were sought "
-            f"({int(counts.get('other_notretrieved_reports', 0)):,} not retrieved) "
-            f"and {int(counts.get('other_assessed', 0)):,} assessed, of which "
-            f"{excluded_other:,} were excluded."
-        )
-        paragraphs.append(
-            f"In total {_n(int(counts.get('total_studies', 0)), 'study', 'studies')} "
-            f"({_n(int(counts.get('total_reports', 0)), 'report', 'reports')}) "
-            "were included."
-        )
-        open_states = {
-            state: n
-            for state, n in sorted((counts.get("states", {}) or {}).items())
-            if n
-            and state
-            in (
-                "pending_title_abstract",
-                "conflict_title_abstract",
-                "awaiting_retrieval",
-                "pending_full_text",
-                "conflict_full_text",
-            )
-        }
-        if open_states:
-            paragraphs.append(
-                "Still open: "
-                + _join([f"{n:,} {_humanise(s)}" for s, n in open_states.items()])
-                + "."
-            )
+    paragraphs = _prisma_paragraphs(counts) if counts else []
     imports = None
     if review.import_summary is not None:
         frame = review.import_summary
@@ -1006,16 +1118,39 @@ def _prisma(review: Review) -> dict[str, Any]:
 
 
 def _ci(row: Mapping[str, str], stat: str) -> str:
-    return (
-        f"{_f(row.get(stat))} ({_f(row.get(stat + '_low'))} to "
-        f"{_f(row.get(stat + '_high'))})"
-    )
+    """'0.82 (0.71 to 0.92)'; 'not estimable' without a value."""
+    if _num(row.get(stat)) is None:
+        return "not estimable"
+    text = _f(row.get(stat))
+    if _num(row.get(stat + "_low")) is not None:
+        text += f" ({_f(row.get(stat + '_low'))} to {_f(row.get(stat + '_high'))})"
+    return text
+
+
+def _statistic(name: str, row: Mapping[str, str], stat: str) -> str:
+    """Write "Cohen's κ = 0.82 (0.71 to 0.92)", or "Cohen's κ not estimable"."""
+    text = _ci(row, stat)
+    return f"{name} {text}" if text == "not estimable" else f"{name} = {text}"
+
+
+def _has_exclusions(reasons: pd.DataFrame | None) -> bool:
+    """Whether the exclusion-reasons table counts any exclusion yet."""
+    if reasons is None or not len(reasons):
+        return False
+    if "total" not in reasons.columns:
+        return True
+    return any((_num(v) or 0) > 0 for v in reasons["total"])
 
 
 def _agreement(review: Review) -> dict[str, Any]:
     frame = review.agreement
     reasons = review.exclusion_reasons
-    out: dict[str, Any] = {"available": False, "paragraphs": []}
+    out: dict[str, Any] = {
+        "available": False,
+        "paragraphs": [],
+        "table": None,
+        "reasons": None,
+    }
     if frame is not None and len(frame):
         out["available"] = True
         rows = []
@@ -1026,45 +1161,68 @@ def _agreement(review: Review) -> dict[str, Any]:
                 if row.get("scale") == "binary"
                 else "include / exclusion reason"
             )
-            rows.append(
-                [
-                    stage,
-                    scale,
-                    f"{row.get('reviewer_a', '')} and {row.get('reviewer_b', '')}",
-                    row.get("n", ""),
-                    _ci(row, "observed"),
-                    _ci(row, "kappa"),
-                    _ci(row, "pabak"),
-                    _ci(row, "ac1"),
-                ]
-            )
-            if row.get("scale") == "binary":
-                observed = _num(row.get("observed"))
-                out["paragraphs"].append(
-                    f"{stage}: {row.get('reviewer_a', '')} and "
-                    f"{row.get('reviewer_b', '')} decided {row.get('n', '')} records "
-                    f"independently and agreed on "
-                    f"{_pct(None if observed is None else 100 * observed)} of them "
-                    f"(Cohen's κ = {_ci(row, 'kappa')}; PABAK = {_ci(row, 'pabak')}; "
-                    f"Gwet's AC1 = {_ci(row, 'ac1')}; 95% confidence intervals)."
+            pair = f"{row.get('reviewer_a', '')} and {row.get('reviewer_b', '')}"
+            decided = int(_num(row.get("n")) or 0)
+            if decided:
+                rows.append(
+                    [
+                        stage,
+                        scale,
+                        pair,
+                        row.get("n", ""),
+                        _ci(row, "observed"),
+                        _ci(row, "kappa"),
+                        _ci(row, "pabak"),
+                        _ci(row, "ac1"),
+                    ]
                 )
-        out["table"] = _table(
-            [
-                "Stage",
-                "Decision",
-                "Reviewers",
-                "Records (n)",
-                "Observed agreement",
-                "Cohen's κ",
-                "PABAK",
-                "Gwet's AC1",
-            ],
-            rows,
-            caption="Agreement between reviewers, with 95% confidence intervals "
-            "(results/screening/agreement.csv)",
-            numeric=[False, False, False, True, True, True, True, True],
-        )
-    if reasons is not None and len(reasons):
+            if row.get("scale") != "binary":
+                continue
+            if not decided:
+                out["paragraphs"].append(
+                    f"{stage}: no record has been decided by both {pair} yet, so "
+                    "their agreement cannot be estimated."
+                )
+                continue
+            observed = _num(row.get("observed"))
+            text = (
+                f"{stage}: {pair} decided {_n(decided, 'record', 'records')} "
+                "independently"
+            )
+            if observed is not None:
+                text += f" and agreed on {_pct(100 * observed)} of them"
+            out["paragraphs"].append(
+                text
+                + " ("
+                + "; ".join(
+                    _statistic(name, row, stat)
+                    for name, stat in (
+                        ("Cohen's κ", "kappa"),
+                        ("PABAK", "pabak"),
+                        ("Gwet's AC1", "ac1"),
+                    )
+                )
+                + "; 95% confidence intervals)."
+            )
+        if rows:
+            out["table"] = _table(
+                [
+                    "Stage",
+                    "Decision",
+                    "Reviewers",
+                    "Records (n)",
+                    "Observed agreement",
+                    "Cohen's κ",
+                    "PABAK",
+                    "Gwet's AC1",
+                ],
+                rows,
+                caption="Agreement between reviewers, with 95% confidence intervals "
+                "(results/screening/agreement.csv)",
+                numeric=[False, False, False, True, True, True, True, True],
+            )
+    if _has_exclusions(reasons):
+        assert reasons is not None
         out["available"] = True
         headings = {
             "stage": "Stage",
@@ -1074,6 +1232,11 @@ def _agreement(review: Review) -> dict[str, Any]:
             "total": "Total",
         }
         shown = reasons.copy()
+        if {"stage", "total"} <= set(shown.columns):
+            # a stage without any exclusion yet is left out
+            totals = [_num(v) or 0 for v in shown["total"]]
+            reached = {st for st, n in zip(shown["stage"], totals, strict=True) if n}
+            shown = shown[[st in reached for st in shown["stage"]]]
         if "stage" in shown.columns:
             shown["stage"] = [_STAGE_NAMES.get(s, s) for s in shown["stage"]]
         out["reasons"] = _frame_table(
@@ -1156,7 +1319,9 @@ def _studies(review: Review, frame: pd.DataFrame | None) -> dict[str, Any]:
     n_reports = int(frame["Reports (n)"].sum())
     text = (
         f"{_capital(_count(len(frame), 'study', 'studies'))} "
-        f"({_n(n_reports, 'report', 'reports')}) are included."
+        f"({_n(n_reports, 'report', 'reports')}) "
+        + ("is" if len(frame) == 1 else "are")
+        + " included."
     )
     if "Design" in frame.columns:
         designs = frame["Design"].replace("", "design not given").value_counts()
@@ -1851,6 +2016,7 @@ def _qualitative(review: Review) -> dict[str, Any]:
         )
         if confidence:
             counts = review.soqf[confidence].value_counts()
+            counts = counts[[str(label).strip() != "" for label in counts.index]]
             order = ["High", "Moderate", "Low", "Very low"]
             parts = [
                 f"{int(counts[label])} {label.lower()}"
@@ -1865,18 +2031,22 @@ def _qualitative(review: Review) -> dict[str, Any]:
                     ),
                 )
             ]
-            paragraphs.append(
-                f"The CERQual summary lists "
-                f"{_count(len(review.soqf), 'review finding', 'review findings')}; "
-                f"confidence: {_join([p.replace(' confidence', '') for p in parts])}."
+            text = (
+                "The CERQual summary lists "
+                f"{_count(len(review.soqf), 'review finding', 'review findings')}"
             )
-    available = bool(tables or soqf or review.heatmaps)
+            if parts:
+                text += "; confidence: " + _join(
+                    [p.replace(" confidence", "") for p in parts]
+                )
+            paragraphs.append(text + ".")
+    available = bool(tables or soqf)
     return {
         "available": available,
         "paragraphs": paragraphs,
         "tables": tables,
         "soqf": soqf,
-        "figures": review.heatmaps,
+        "figures": review.heatmaps if available else [],
     }
 
 
@@ -1898,17 +2068,47 @@ def versions() -> dict[str, str]:
     return out
 
 
-def _methods(review: Review) -> list[str]:
-    settings = review.settings
-    records = settings.get("records", {}) or {}
-    screening = settings.get("screening", {}) or {}
-    effects = settings.get("effects", {}) or {}
-    meta = settings.get("meta", {}) or {}
-    qual = settings.get("qualitative", {}) or {}
-    paragraphs = []
+def _reached(review: Review) -> dict[str, bool]:
+    """Which stages the review has reached, read from what their results hold.
 
-    # Searches and deduplication
-    text = ""
+    A stage counts once its results have something in them: a screening
+    decision at title/abstract or full text, effect sizes, a meta-analysis,
+    risk-of-bias judgements, themes, CERQual findings, CASP appraisals.
+    """
+    counts = review.prisma_counts or {}
+    states = counts.get("states", {}) or {}
+    decided: dict[str, int] = {}
+    if review.agreement is not None:
+        for row in review.agreement.to_dict("records"):
+            stage = str(row.get("stage", ""))
+            decided[stage] = max(decided.get(stage, 0), int(_num(row.get("n")) or 0))
+
+    def n(key: str) -> int:
+        return int(_num(counts.get(key)) or 0)
+
+    unique = counts.get("unique_records", {}) or {}
+    return {
+        "records": review.import_summary is not None
+        or review.dedup_summary is not None,
+        "title_abstract": n("records_screened") > 0
+        or int(states.get("conflict_title_abstract", 0) or 0) > 0
+        or decided.get("title_abstract", 0) > 0,
+        "full_text": n("dbr_assessed") + n("other_assessed") > 0
+        or int(states.get("conflict_full_text", 0) or 0) > 0
+        or decided.get("full_text", 0) > 0,
+        "other_methods": int(unique.get("other_methods", 0) or 0) > 0,
+        "agreement": any(decided.values()),
+        "effects": review.effects is not None,
+        "meta": any(a.report is not None for a in review.analyses),
+        "rob": review.rob_overall is not None or bool(review.rob_tables),
+        "themes": review.barriers is not None or review.facilitators is not None,
+        "cerqual": review.soqf is not None,
+        "casp": review.appraisal is not None,
+    }
+
+
+def _records_methods(review: Review) -> str:
+    records = review.settings.get("records", {}) or {}
     frame = review.import_summary
     if frame is not None and len(frame):
         sources = list(dict.fromkeys(frame["database"]))
@@ -1926,11 +2126,13 @@ def _methods(review: Review) -> list[str]:
         text += ") were imported with evsynth and their counts checked against "
         error = records.get("count_mismatch") == "error"
         mismatch = "stops the run" if error else "is flagged"
-        text += f"the numbers the databases reported (a mismatch {mismatch}). "
+        text += f"the numbers the databases reported (a mismatch {mismatch})."
     else:
-        text = "Records were imported with evsynth. "
+        text = "Records were imported with evsynth."
+    if review.dedup_summary is None:
+        return text
     text += (
-        "Duplicates were found by comparing records within blocks (same DOI or "
+        " Duplicates were found by comparing records within blocks (same DOI or "
         "PMID, title start or end, first author, year and first page, year, volume "
         "and first page, or the three longest title words) on normalised fields, "
         "and pairs were decided by named rules: must-not-merge rules first (an "
@@ -1943,82 +2145,128 @@ def _methods(review: Review) -> list[str]:
         "pairs close but unproven were left to the reviewers."
     )
     verdicts = review.dedup_decisions
+    open_pairs = review.dedup_review
+    n_open = 0 if open_pairs is None else len(open_pairs)
     if verdicts is not None and len(verdicts):
         text += (
             f" The reviewers decided {_n(len(verdicts), 'pair', 'pairs')} "
             f"({records.get('dedup_decisions', '')})."
         )
-    else:
+    elif not n_open:
         text += (
             " No reviewer verdicts were needed or given; the rules decided every pair."
         )
-    open_pairs = review.dedup_review
-    if open_pairs is not None and len(open_pairs):
+    if n_open:
         text += (
             " "
-            + _capital(
-                _n(len(open_pairs), "uncertain pair awaits", "uncertain pairs await")
-            )
-            + " "
-            "a reviewer's verdict (results/records/dedup_review.csv)."
+            + _capital(_n(n_open, "uncertain pair awaits", "uncertain pairs await"))
+            + " a reviewer's verdict (results/records/dedup_review.csv)."
         )
-    paragraphs.append(text)
+    return text
 
-    # Screening
+
+def _screening_methods(review: Review, reached: Mapping[str, bool]) -> str:
+    screening = review.settings.get("screening", {}) or {}
     per = screening.get("reviewers_per_record", {}) or {}
+    ta, ft = reached["title_abstract"], reached["full_text"]
+    if not (ta or ft):
+        return ""
+    n_ta, n_ft = int(per.get("title_abstract", 2)), int(per.get("full_text", 2))
     reviewers = list(screening.get("reviewers", []) or [])
     resolvers = list(screening.get("resolvers", []) or [])
-    ta, ft = int(per.get("title_abstract", 2)), int(per.get("full_text", 2))
-    text = (
-        f"{_capital(_count(ta, 'reviewer', 'reviewers'))} screened each record "
-        f"by title and abstract and {_count(ft, 'reviewer', 'reviewers')} each "
-        "full-text report, independently"
-    )
+    clauses = []
+    if ta:
+        clauses.append(
+            f"{_count(n_ta, 'reviewer', 'reviewers')} screened each record by title "
+            "and abstract"
+        )
+    if ft:
+        clauses.append(
+            f"{_count(n_ft, 'reviewer', 'reviewers')} "
+            + ("each full-text report" if ta else "screened each full-text report")
+        )
+    pairs = (ta and n_ta > 1) or (ft and n_ft > 1)
+    text = _capital(_join(clauses)) + (", independently" if pairs else "")
     if reviewers:
         text += f" ({_join(reviewers)})"
-    text += (
-        ". At title and abstract two includes (or maybes) moved a record on, two "
-        "excludes excluded it and one of each was a conflict; at full text two "
-        "exclusions for different reasons were also a conflict."
-    )
-    if resolvers:
+    text += "."
+    rules = []
+    if ta:
+        rules.append(
+            "at title and abstract two includes (or maybes) moved a record on, two "
+            "excludes excluded it and one of each was a conflict"
+            if n_ta > 1
+            else "at title and abstract one include (or maybe) moved a record on "
+            "and one exclude excluded it"
+        )
+    if ft:
+        if n_ft > 1:
+            rules.append(
+                "at full text two exclusions for different reasons were also a conflict"
+                if ta and n_ta > 1
+                else "at full text an include and an exclude, or two exclusions "
+                "for different reasons, were a conflict"
+            )
+        else:
+            rules.append("at full text one reviewer's decision was final")
+    text += " " + _capital("; ".join(rules)) + "."
+    if pairs and resolvers:
         names = [
             "by the reviewers together" if r == "consensus" else f"by {r}"
             for r in resolvers
         ]
         text += f" Conflicts were resolved {_join(names, 'or')}."
-    text += (
-        " Records identified via other methods went straight to full-text "
-        "retrieval, as in the PRISMA 2020 flow diagram (Page et al. 2021)."
-    )
+    if reached["other_methods"]:
+        text += (
+            " Records identified via other methods went straight to full-text "
+            "retrieval, as in the PRISMA 2020 flow diagram (Page et al. 2021)."
+        )
     reasons = list(screening.get("exclusion_reasons", []) or [])
-    if reasons:
+    if ft and reasons:
         text += " Full-text exclusions gave one of: " + "; ".join(reasons) + "."
-    text += (
-        " Agreement between the two reviewers is reported as observed agreement "
-        "(Wilson interval), Cohen's κ (large-sample standard error), PABAK and "
-        "Gwet's AC1, each with a 95% confidence interval."
-    )
-    paragraphs.append(text)
+    if reached["agreement"]:
+        text += (
+            " Agreement between the two reviewers is reported as observed agreement "
+            "(Wilson interval), Cohen's κ (large-sample standard error), PABAK and "
+            "Gwet's AC1, each with a 95% confidence interval."
+        )
+    return text
 
-    # Effect sizes
+
+#: How each effects.measure setting expresses the outcomes.
+_MEASURE_WORDS = {
+    "SMD": "Outcomes were expressed as Hedges' g",
+    "MD": "Outcomes were expressed as mean differences",
+    "OR": "Outcomes were expressed as log odds ratios",
+    "RR": "Outcomes were expressed as log risk ratios",
+    "RD": "Outcomes were expressed as risk differences",
+    "OR2DL": "Outcomes were expressed as Hedges' g",
+}
+
+
+def _effects_methods(review: Review) -> str:
+    effects = review.settings.get("effects", {}) or {}
     correction = (
         "the exact small-sample correction (gamma functions; Hedges 1981)"
         if effects.get("smd_correction", "exact") == "exact"
         else "the approximate small-sample correction 1 - 3/(4m - 1) (Hedges 1981)"
     )
-    measure = effects.get("measure", "auto")
-    text = (
-        f"Continuous outcomes were expressed as Hedges' g with {correction}"
-        + (
-            ", binary outcomes as log odds ratios"
-            if measure == "auto"
-            else f" (measure setting: {measure})"
+    measure = str(effects.get("measure", "auto"))
+    if measure == "auto":
+        text = (
+            f"Continuous outcomes were expressed as Hedges' g with {correction}, "
+            "binary outcomes as log odds ratios"
         )
-        + "; effects were signed so that positive values favour the intervention."
-    )
+    else:
+        text = _MEASURE_WORDS.get(measure, f"Outcomes were expressed as {measure}")
+        if measure in ("SMD", "OR2DL"):
+            text += f" with {correction}"
+        if measure == "OR2DL":
+            text += ", binary outcomes converted from log odds ratios by the "
+            text += "logistic method"
+    text += "; effects were signed so that positive values favour the intervention."
     to_smd = effects.get("binary_to_smd", "none")
-    if to_smd and to_smd != "none":
+    if measure == "auto" and to_smd and to_smd != "none":
         text += f" Binary outcomes were put on the SMD scale by the {to_smd} method."
     text += (
         f" Difference-in-differences rows without a pre-post correlation used "
@@ -2026,13 +2274,22 @@ def _methods(review: Review) -> list[str]:
         f"reported ICC used ICC = {effects.get('default_icc', 0.1)}; the output "
         "marks every imputed value."
     )
-    paragraphs.append(text)
+    return text
 
-    # Meta-analysis
+
+def _meta_methods(review: Review) -> str:
+    meta = review.settings.get("meta", {}) or {}
     method = str(meta.get("method", "REML"))
     test = str(meta.get("test", "knha"))
     pi = str(meta.get("prediction_interval", "metafor"))
     level = _f(meta.get("level", 95), 0)
+    reports = [a.report for a in review.analyses if a.report is not None]
+    specs = meta.get("analyses", []) or []
+    moderators = any(r.get("subgroups") or r.get("metareg") for r in reports) or any(
+        isinstance(spec, Mapping) and (spec.get("subgroups") or spec.get("moderators"))
+        for spec in specs
+    )
+    by_rob = any(r.get("sensitivity_without_high_rob") is not None for r in reports)
     text = (
         f"Each analysis pooled one effect per study in a "
         f"{'random-effects model with ' if method != 'EE' else ''}"
@@ -2060,46 +2317,125 @@ def _methods(review: Review) -> list[str]:
         f"beside it; of several time points the {meta.get('timepoint', 'latest')} "
         f"was used. Analyses with fewer than {meta.get('min_k', 2)} studies were "
         "not pooled. Heterogeneity is reported as τ² (with a Q-profile "
-        "confidence interval), I² and Cochran's Q. Subgroup analyses and "
-        "meta-regression used mixed-effects models. Small-study effects were "
-        "examined with funnel plots, Egger's regression test (Egger et al. 1997), "
-        "Begg's rank correlation (Begg & Mazumdar 1994) and Rosenthal's fail-safe "
-        f"N (Rosenthal 1979) when at least {meta.get('bias_min_k', 10)} studies "
-        "were available, and with trim and fill (Duval & Tweedie 2000). "
+        "confidence interval), I² and Cochran's Q."
+    )
+    if moderators:
+        text += " Subgroup analyses and meta-regression used mixed-effects models."
+    text += (
+        " Small-study effects were examined with funnel plots, Egger's regression "
+        "test (Egger et al. 1997), Begg's rank correlation (Begg & Mazumdar 1994) "
+        f"and Rosenthal's fail-safe N (Rosenthal 1979) when at least "
+        f"{meta.get('bias_min_k', 10)} studies were available, and with trim and "
+        "fill (Duval & Tweedie 2000). "
+    )
+    text += (
         "Sensitivity analyses left out the studies at high risk of bias, and "
-        "each study in turn, with influence diagnostics after Viechtbauer & "
-        "Cheung (2010). The models follow metafor (Viechtbauer 2010), reproduced "
-        "in Python and checked against metafor 3.8.1."
+        "each study in turn,"
+        if by_rob
+        else "Sensitivity analyses left out each study in turn,"
     )
-    paragraphs.append(text)
+    text += (
+        " with influence diagnostics after Viechtbauer & Cheung (2010). The models "
+        "follow metafor (Viechtbauer 2010), reproduced in Python and checked "
+        "against metafor 3.8.1."
+    )
+    return text
 
-    paragraphs.append(
-        "Risk of bias was judged with RoB 2 for randomised trials (Sterne et al. "
-        "2019) and ROBINS-I for non-randomised studies (Sterne et al. 2016); for "
-        "the sensitivity analyses each study's worst overall judgement was "
-        "harmonised to low, moderate (RoB 2 some concerns), high (ROBINS-I serious "
-        "or critical) or unclear (no information)."
-    )
-    coverage = qual.get("cerqual_coverage", "full")
-    paragraphs.append(
-        "Qualitative studies were appraised with the CASP Qualitative Checklist "
-        "(CASP 2018). Coded excerpts were grouped into themes and tabulated as "
-        "barriers and facilitators by study and perspective, and confidence in "
-        "each review finding was assessed with GRADE-CERQual (Lewin et al. 2018)"
-        + (
-            ", every theme belonging to a review finding."
-            if coverage == "full"
-            else "."
+
+def _rob_methods(review: Review, reached: Mapping[str, bool]) -> str:
+    from evsynth.rob.model import TOOLS
+
+    used = set(review.rob_tables)
+    if review.rob_overall is not None and "tool" in review.rob_overall.columns:
+        used |= {str(t) for t in review.rob_overall["tool"]}
+    citations = {"rob2": "Sterne et al. 2019", "robins_i": "Sterne et al. 2016"}
+    tools = [
+        f"{spec.name} for {spec.design}"
+        + (f" ({citations[key]})" if key in citations else "")
+        for key, spec in TOOLS.items()
+        if key in used
+    ]
+    text = "Risk of bias was judged with " + (_join(tools) or "RoB 2 or ROBINS-I")
+    if reached["meta"]:
+        text += (
+            "; for the sensitivity analyses each study's worst overall judgement was "
+            "harmonised to low, moderate (RoB 2 some concerns), high (ROBINS-I "
+            "serious or critical) or unclear (no information)"
         )
+    return text + "."
+
+
+def _qualitative_methods(review: Review, reached: Mapping[str, bool]) -> str:
+    coverage = (review.settings.get("qualitative", {}) or {}).get(
+        "cerqual_coverage", "full"
     )
+    sentences = []
+    if reached["casp"]:
+        sentences.append(
+            "Qualitative studies were appraised with the CASP Qualitative Checklist "
+            "(CASP 2018)."
+        )
+    clauses = []
+    if reached["themes"]:
+        clauses.append(
+            "coded excerpts were grouped into themes and tabulated as barriers and "
+            "facilitators by study and perspective"
+        )
+    if reached["cerqual"]:
+        clauses.append(
+            "confidence in each review finding was assessed with GRADE-CERQual "
+            "(Lewin et al. 2018)"
+            + (
+                ", every theme belonging to a review finding"
+                if coverage == "full" and reached["themes"]
+                else ""
+            )
+        )
+    if clauses:
+        sentences.append(_capital(", and ".join(clauses)) + ".")
+    return " ".join(sentences)
+
+
+def _methods(review: Review, config_file: str | None = None) -> list[str]:
+    """Write the methods, one paragraph per stage the review has reached."""
+    reached = _reached(review)
+    paragraphs = []
+    if reached["records"]:
+        paragraphs.append(_records_methods(review))
+    paragraphs.append(_screening_methods(review, reached))
+    if reached["effects"]:
+        paragraphs.append(_effects_methods(review))
+    if reached["meta"]:
+        paragraphs.append(_meta_methods(review))
+    if reached["rob"]:
+        paragraphs.append(_rob_methods(review, reached))
+    paragraphs.append(_qualitative_methods(review, reached))
     v = versions()
     packages = _join([f"{label} {v[label]}" for _, label in PACKAGES])
-    paragraphs.append(
+    text = (
         f"All stages ran in evsynth {v['evsynth']} (a Snakemake workflow) on "
         f"Python {v['Python']} with {packages}. The review is reported following "
-        "PRISMA 2020 (Page et al. 2021)."
+        "PRISMA 2020 (Page et al. 2021). The appendix lists every setting of the "
+        "run"
     )
-    return paragraphs
+    if config_file:
+        text += (
+            f": those of the review's config file, {config_file}, with the "
+            "defaults of any it leaves out"
+        )
+    paragraphs.append(text + ".")
+    return [p for p in paragraphs if p]
+
+
+def _cited(texts: Sequence[str]) -> list[str]:
+    """List the references the texts cite, as 'Hedges 1981' or 'Hedges (1981)'."""
+    joined = " ".join(texts)
+    out = []
+    for key, reference in REFERENCES:
+        who, year = key.rsplit(" ", 1)
+        if key in joined or f"{who} ({year})" in joined:
+            out.append(reference)
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -2119,13 +2455,16 @@ def _environment():
     )
 
 
-def render_report(review: Review) -> str:
+def render_report(review: Review, config_file: str | None = None) -> str:
     """Render the report page as HTML text.
 
     Parameters
     ----------
     review : Review
         From :func:`load_review`.
+    config_file : str, optional
+        The review's config file as its users know it (``config.yaml``,
+        ``config/config.yaml``), named in the methods and the settings appendix.
 
     Returns
     -------
@@ -2134,6 +2473,13 @@ def render_report(review: Review) -> str:
     """
     studies = _study_frame(review)
     meta = _meta(review)
+    methods = _methods(review, config_file)
+    sentences = [
+        text
+        for analysis in meta["analyses"]
+        for block in analysis["blocks"]
+        for text in block["sentences"]
+    ]
     context = {
         "title": str(review.settings.get("review_title", "") or "Untitled review"),
         "question": _question(review),
@@ -2141,6 +2487,7 @@ def render_report(review: Review) -> str:
         "h": dict(SECTIONS),
         "missing": MISSING,
         "settings": _settings_table(review.settings),
+        "config_file": config_file or "",
         "prisma": _prisma(review),
         "agreement": _agreement(review),
         "studies": _studies(review, studies),
@@ -2148,11 +2495,30 @@ def render_report(review: Review) -> str:
         "meta": meta,
         "qualitative": _qualitative(review),
         "changes": review.changes,
-        "methods": _methods(review),
-        "references": [text for _, text in REFERENCES],
+        "methods": methods,
+        "references": _cited([*methods, *sentences]),
         "version": _version("evsynth"),
     }
     return _environment().get_template("report.html.j2").render(**context)
+
+
+def config_name(config_file: str | Path, review_dir: str | Path) -> str:
+    """Name the config file as the review's users know it.
+
+    A relative name (``config.yaml``, ``config/config.yaml``) is kept as it is
+    given. A full path is shortened: relative to the review folder if the file
+    is in it, else relative to the working directory (the review's root when
+    the workflow runs) if it is in that, else kept whole.
+    """
+    path = Path(config_file)
+    if not path.is_absolute():
+        return path.as_posix()
+    for root in (Path(review_dir), Path.cwd()):
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            continue
+    return str(config_file)
 
 
 def build_report(
@@ -2160,6 +2526,7 @@ def build_report(
     config: Mapping[str, Any],
     review_dir: str | Path,
     out_dir: str | Path,
+    config_file: str | Path | None = None,
 ) -> list[Path]:
     """Write the review's report, ``out_dir/index.html``.
 
@@ -2178,6 +2545,11 @@ def build_report(
         The review folder (studies.csv, the dedup verdicts).
     out_dir : str or Path
         Output folder (created if needed).
+    config_file : str or Path, optional
+        The review's config file as its users know it (``config.yaml``,
+        ``config/config.yaml``: relative to the review's root), which the
+        methods and the settings appendix name; a full path is shortened by
+        :func:`config_name`. Without it the page names no file.
 
     Returns
     -------
@@ -2185,7 +2557,8 @@ def build_report(
         ``[out_dir/index.html]``.
     """
     review = load_review(results_dir, config, review_dir)
-    html = render_report(review)
+    name = None if config_file is None else config_name(config_file, review_dir)
+    html = render_report(review, name)
     target = Path(out_dir) / REPORT_FILE
     write_files({target: lambda p: p.write_bytes(html.encode("utf-8"))})
     return [target]

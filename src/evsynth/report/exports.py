@@ -97,8 +97,9 @@ def included_reports(
         The review folder.
     studies : str or Path
         studies.csv, relative to ``review_dir`` (the ``screening.studies``
-        setting). Without the file every included report is a study of its own,
-        as in the screening stage.
+        setting). An included report the file does not list (every included
+        report, without the file) is a study of its own, as in the screening
+        stage.
 
     Returns
     -------
@@ -134,10 +135,12 @@ def included_reports(
 
     extra: list[str] = []
     rows: list[dict[str, str]] = []
+    seen: set[str] = set()
     if table is not None:
         extra = [c for c in table.columns if c not in CSV_COLUMNS]
         for entry in table.to_dict("records"):
             record = representative.get(entry["record_id"], entry["record_id"])
+            seen.add(record)
             if included is not None and record not in included:
                 continue
             rows.append(
@@ -148,16 +151,25 @@ def included_reports(
                     **{c: str(entry[c]) for c in extra},
                 }
             )
-    elif final is not None and included is not None:
+    if final is not None and included is not None:
+        # included reports that studies.csv does not list (or all of them,
+        # without the file) are studies of their own, as the screening stage
+        # counts them
         decided = final[final["final_state"] == "included"]
-        seen: set[str] = set()
         for entry in decided.to_dict("records"):
             record = representative.get(entry["record_id"], entry["record_id"])
             if record in seen:
                 continue
             seen.add(record)
             study = str(entry.get("study_id", "") or record)
-            rows.append({"study_id": study, "role": "main", "record_id": record})
+            rows.append(
+                {
+                    "study_id": study,
+                    "role": "main",
+                    "record_id": record,
+                    **dict.fromkeys(extra, ""),
+                }
+            )
     for row in rows:
         details = bib.get(row["record_id"], {})
         for column in BIB_COLUMNS:
