@@ -1,8 +1,8 @@
 """Benchmark: a no-op rerun of the example, and an update round against a full rerun.
 
-In a fresh folder: run the example review once; time `snakemake` when nothing
-changed (median of 3; target under 5 s); copy in update round 1
-(data/updates/round_1/apply.sh) and time the incremental run; then time a full
+In a fresh copy of the example (`evsynth init --example`): run the review once;
+time `snakemake` when nothing changed (median of 3; target under 5 s); apply
+update round 1 (data/updates/round_1/apply.py) and time the incremental run; then time a full
 rerun of the updated review (`--forceall`) as the peer, and report the ratio.
 
 Usage: python benchmarks/reruns.py
@@ -11,7 +11,6 @@ Writes its section into benchmarks/RESULTS.md between its markers.
 
 from __future__ import annotations
 
-import shutil
 import statistics
 import subprocess
 import sys
@@ -20,6 +19,8 @@ import time
 from pathlib import Path
 
 from results_md import write_section
+
+from evsynth.project.template import init_example
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -38,10 +39,6 @@ def snakemake(workdir: Path, *extra: str) -> float:
             str(workdir),
             "--cores",
             "2",
-            "--configfile",
-            str(REPO / "config/config.yaml"),
-            "--config",
-            "review_dir=data",
             "--quiet",
             *extra,
         ],
@@ -57,12 +54,12 @@ def snakemake(workdir: Path, *extra: str) -> float:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        work = Path(folder)
-        shutil.copytree(REPO / "data", work / "data")
+        work = Path(folder) / "example"
+        init_example(work)
         first = snakemake(work)
         noop = statistics.median(snakemake(work) for _ in range(3))
         subprocess.run(
-            ["bash", str(REPO / "data/updates/round_1/apply.sh"), str(work / "data")],
+            [sys.executable, str(work / "data/updates/round_1/apply.py"), str(work)],
             check=True,
             capture_output=True,
         )
@@ -76,7 +73,7 @@ def main() -> None:
             "folder (2-core shared machine, one run each unless stated). The first "
             "run builds everything; the no-op rerun finds nothing to do (median of "
             "3; target under 5 s); the update run follows `data/updates/round_1/"
-            "apply.sh` (two new exports, decisions, one new study); the peer is a "
+            "apply.py` (two new exports, decisions, one new study); the peer is a "
             "full rerun (`--forceall`) of the updated review."
         ),
         "",

@@ -278,7 +278,8 @@ def test_init_creates_every_file_and_the_new_review_validates(tmp_path, capsys):
     assert config is not None
     readme = (folder / "README.md").read_text(encoding="utf-8")
     assert f"evsynth validate {folder}" in readme
-    assert f"--configfile {folder}/config.yaml" in readme
+    assert f"evsynth run --cores 2 {folder}`" in readme
+    assert "--configfile" not in readme
     for relative in TEMPLATE_FILES - {"README.md"}:
         assert relative.split("/")[-1] in readme or relative == "searches/README.md"
     assert "`kind`" in (folder / "searches/README.md").read_text(encoding="utf-8")
@@ -621,7 +622,7 @@ def test_the_commands_fit_evsynths_parser():
     if "status" not in sub.choices:  # not wired into cli.py yet
         add_commands(sub)
     args = full.parse_args(["-q", "status", "some/review", "--json"])
-    assert (args.directory, args.json, args.results) == ("some/review", True, "results")
+    assert (args.directory, args.json, args.results) == ("some/review", True, None)
     args = full.parse_args(["validate"])
     assert (args.directory, args.config) == (None, None)
 

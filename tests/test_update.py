@@ -5,37 +5,87 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 
 import pandas as pd
 import pytest
 
 from evsynth.history.changes import update_flow
 from tests.conftest import REPO
-from tests.conftest import run_snakemake as snakemake
 
 pytestmark = pytest.mark.workflow
 
 
+def _git_status() -> str:
+    proc = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.stdout if proc.returncode == 0 else "(not a git checkout)"
+
+
+def _evsynth(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "evsynth.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
+
+
 def test_update_round_keeps_ids_and_reports_changes(tmp_path):
-    shutil.copytree(REPO / "data", tmp_path / "data")
-    assert snakemake(tmp_path).returncode == 0
-    results = tmp_path / "results"
+    """The README's tour in a copy of the example: run, apply round 1, run again.
+
+    Everything happens in the copy: the repository's files are untouched.
+    """
+    status_before = _git_status()
+    review = tmp_path / "example"
+    made = _evsynth("init", "--example", str(review))
+    assert made.returncode == 0, made.stderr
+    assert (review / "data/updates/round_1/apply.py").is_file()
+    run = _evsynth("run", "--cores", "2", str(review))
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = review / "results"
     records = pd.read_csv(results / "records/records.csv", dtype=str)
     clusters = pd.read_csv(results / "records/clusters.csv", dtype=str)
     decisions = pd.read_csv(results / "screening/final_decisions.csv", dtype=str)
     effects = pd.read_csv(results / "effects/effects.csv")
     assert (results / "history/round_0/meta.json").is_file()
     assert not (results / "changes").exists()
+    # the round's script refuses the repository's own example, changing nothing
+    refused = subprocess.run(
+        [sys.executable, str(REPO / "data/updates/round_1/apply.py"), str(REPO)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "evsynth init --example" in refused.stderr
+    assert "Traceback" not in refused.stderr
 
     apply = subprocess.run(
-        ["bash", str(REPO / "data/updates/round_1/apply.sh"), str(tmp_path / "data")],
+        [sys.executable, str(review / "data/updates/round_1/apply.py"), str(review)],
         capture_output=True,
         text=True,
         check=False,
     )
     assert apply.returncode == 0, apply.stderr
-    proc = snakemake(tmp_path)
+    again = subprocess.run(
+        [sys.executable, str(review / "data/updates/round_1/apply.py"), str(review)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert again.returncode == 2
+    assert "applied before" in again.stderr
+    # run inside the review folder, with no folder named
+    proc = _evsynth("run", "--cores", "2", cwd=review)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert _git_status() == status_before
 
     after = pd.read_csv(results / "records/records.csv", dtype=str)
     same = after.set_index("record_id").loc[records["record_id"]]
@@ -56,7 +106,7 @@ def test_update_round_keeps_ids_and_reports_changes(tmp_path):
     assert (both["yi"] == both["yi_new"]).all()
 
     summary = json.loads((results / "changes/summary.json").read_text())
-    manifest = pd.read_csv(REPO / "data/updates/round_1/searches_rows.csv")
+    manifest = pd.read_csv(review / "data/updates/round_1/searches_rows.csv")
     assert summary["records_added"] == manifest["n_reported"].sum()
     assert summary["included_new"] == 1
     assert summary["effects_added"] == 2
@@ -73,8 +123,11 @@ def test_update_round_keeps_ids_and_reports_changes(tmp_path):
     assert (results / "report/index.html").read_text(encoding="utf-8").count(
         "round 1"
     ) > 0
-    dry = snakemake(tmp_path, "--dry-run")
+    dry = _evsynth("run", str(review), "--", "--dry-run")
     assert "Nothing to be done" in dry.stdout + dry.stderr
+    changes = _evsynth("changes", str(review))
+    assert changes.returncode == 0, changes.stderr
+    assert "changes from round 0 to round 1" in changes.stdout
 
 
 #: Additive PRISMA boxes of the update diagram and the flow's field for each.

@@ -125,10 +125,35 @@ def _load_config(path: str) -> dict:
     return validate_config(raw, source=path)
 
 
+def _stage_config(args: argparse.Namespace, required: bool = True) -> str | None:
+    """Return the config of a stage command: ``--config``, else the review's own.
+
+    The review is the one whose input folder (or review folder) is
+    ``REVIEW_DIR``; its ``results/records`` becomes the default
+    ``--records-dir`` where the command has one.
+    """
+    from evsynth.project.review import find_review
+
+    if args.config is not None and getattr(args, "records_dir", "") is not None:
+        return args.config
+    try:
+        review = find_review(args.review_dir)
+    except EvsynthError as exc:
+        if args.config is not None or not required:
+            if getattr(args, "records_dir", "") is None:
+                args.records_dir = "results/records"
+            return args.config
+        raise EvsynthError(f"{exc}; or pass --config") from None
+    if getattr(args, "records_dir", "") is None:
+        args.records_dir = str(review.results / "records")
+    return args.config if args.config is not None else str(review.config_file)
+
+
 def _cmd_screening(args: argparse.Namespace) -> int:
     from evsynth.screening.api import run_screening, write_screening
     from evsynth.screening.model import Settings
 
+    args.config = _stage_config(args)
     config = _load_config(args.config)
     section = config["screening"]
     settings = Settings.from_config(section, source=args.config)
@@ -145,7 +170,11 @@ def _cmd_screening(args: argparse.Namespace) -> int:
     log.info(
         "%d unique records: %s; written to %s",
         result.counts["n_unique"],
-        ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in states.items() if n),
+        ", ".join(
+            f"{n} {s.replace('title_abstract', 'title/abstract').replace('_', ' ')}"
+            for s, n in states.items()
+            if n
+        ),
         args.out_dir,
     )
     return 0
@@ -214,6 +243,7 @@ def _cmd_qualitative(args: argparse.Namespace) -> int:
         "cerqual_coverage": "full",
     }
     studies = review / "studies.csv"
+    args.config = _stage_config(args, required=False)
     if args.config:
         config = _load_config(args.config)
         section = dict(config["qualitative"])
@@ -230,14 +260,57 @@ def _cmd_qualitative(args: argparse.Namespace) -> int:
     return 0
 
 
+def _review_results(args: argparse.Namespace, **defaults: str) -> list[Path]:
+    """Return the folders a command reads or writes, by option name.
+
+    Each is the option's value if given, else its default inside the review
+    folder (``args.folder``, or the review of the current directory), whose
+    ``results/`` must have been written by that review.
+    """
+    from evsynth.project.configfile import _load_valid_config
+    from evsynth.project.review import check_results, find_review
+
+    given = {name: getattr(args, name) for name in defaults}
+    if args.folder is None and all(v is not None for v in given.values()):
+        return [Path(v) for v in given.values()]
+    review = find_review(args.folder)
+    config = _load_valid_config(review.config_file)
+    check_results(review.root, config, review.config_file)
+    return [
+        Path(v) if v is not None else review.root / defaults[name]
+        for name, v in given.items()
+    ]
+
+
 def _cmd_changes(args: argparse.Namespace) -> int:
     from evsynth.history.changes import compare_rounds, write_changes
     from evsynth.history.snapshot import list_rounds
 
-    history = Path(args.history)
+    history, out_dir = _review_results(
+        args, history="results/history", out_dir="results/changes"
+    )
+    args.out_dir = str(out_dir)
     rounds = list_rounds(history)
-    new = args.to if args.to is not None else (max(rounds) if rounds else 0)
+    if not rounds:
+        raise EvsynthError(
+            f"{history}: no snapshot of an update round yet (evsynth run takes one)"
+        )
+    new = args.to if args.to is not None else max(rounds)
     old = args.from_ if args.from_ is not None else new - 1
+    if old < 0 or old == new:
+        raise EvsynthError(
+            f"{history}: only round {new} to compare; evsynth changes compares two "
+            "update rounds: add an update round (the manifest's update column) and "
+            "run again, or name two rounds with --from and --to"
+        )
+    missing = [r for r in (old, new) if r not in rounds]
+    if missing:
+        have = ", ".join(str(r) for r in sorted(rounds))
+        raise EvsynthError(
+            f"{history}: no snapshot of round {missing[0]} (rounds with one: {have}); "
+            "evsynth changes compares two rounds: add an update round (the manifest's "
+            "update column) and run again"
+        )
     changes = compare_rounds(history, old, new)
     write_changes(changes, args.out_dir, old=old, new=new)
     log.info("changes from round %d to round %d written to %s", old, new, args.out_dir)
@@ -246,17 +319,21 @@ def _cmd_changes(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from evsynth.project.review import check_results, find_review
     from evsynth.report.build import build_report, build_tables
     from evsynth.report.exports import export_included
 
-    config = _load_config(args.config)
-    review = args.review_dir or config["review_dir"]
-    build_report(args.results, config, review, args.out_dir)
-    build_tables(args.results, config, review, args.out_dir)
-    export_included(
-        args.results, review, args.out_dir, studies=config["screening"]["studies"]
-    )
-    log.info("report written to %s/index.html", args.out_dir)
+    found = find_review(args.folder, args.config)
+    config = _load_config(str(found.config_file))
+    review = args.review_dir or found.data_dir(config)
+    results = Path(args.results) if args.results else found.results
+    out_dir = Path(args.out_dir) if args.out_dir else found.results / "report"
+    check_results(found.root, config, found.config_file, results)
+    config_file = found.config_name()
+    build_report(results, config, review, out_dir, config_file=config_file)
+    build_tables(results, config, review, out_dir)
+    export_included(results, review, out_dir, studies=config["screening"]["studies"])
+    log.info("report written to %s/index.html", out_dir)
     return 0
 
 
@@ -287,18 +364,29 @@ def _cmd_formats(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    snakefile = Path(args.directory) / "Snakefile"
-    if not snakefile.is_file():
+    from evsynth.project.configfile import _load_valid_config
+    from evsynth.project.review import check_results, find_review, workflow_snakefile
+
+    named = [f for f in (args.folder, args.review_dir, args.directory) if f]
+    if len({str(Path(f).resolve()) for f in named}) > 1:
         raise EvsynthError(
-            f"no Snakefile in {Path(args.directory).resolve()}: run evsynth run from "
-            "the evsynth repository, or pass --directory"
+            "name the review folder once: " + ", ".join(named) + " differ "
+            "(--review-dir and --directory are older names of the folder argument)"
         )
+    review = find_review(named[0] if named else None)
+    config = _load_valid_config(review.config_file)
+    data = review.data_dir(config)
+    if not data.is_dir():
+        raise EvsynthError(
+            f"{review.config_file}: review_dir {config['review_dir']!r} is not a "
+            f"folder (relative paths are relative to the review folder {review.root})"
+        )
+    check_results(review.root, config, review.config_file)
     # the snakemake installed beside evsynth, whatever is first on PATH
     command = [sys.executable, "-m", "snakemake"]
-    command += ["--snakefile", str(snakefile), "--directory", args.directory]
+    command += ["--snakefile", str(workflow_snakefile())]
+    command += ["--directory", str(review.root)]
     command += ["--cores", str(args.cores)]
-    if args.review_dir:
-        command += ["--config", f"review_dir={args.review_dir}"]
     command += list(args.snakemake_args)
     log.info("running: %s", " ".join(command))
     return subprocess.call(command)
@@ -415,15 +503,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", required=True, metavar="DIR", help="output folder")
     p.add_argument(
         "--config",
-        default="config/config.yaml",
+        default=None,
         metavar="FILE",
-        help="config with the screening settings (default: config/config.yaml)",
+        help="config with the screening settings (default: the config of the "
+        "review whose inputs REVIEW_DIR holds)",
     )
     p.add_argument(
         "--records-dir",
-        default="results/records",
+        default=None,
         metavar="DIR",
-        help="outputs of the records stage (default: results/records)",
+        help="outputs of the records stage (default: that review's results/records)",
     )
     p.add_argument("--title", default=None, help="title above the flow diagram")
     p.set_defaults(func=_cmd_screening)
@@ -549,7 +638,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--config",
         default=None,
         metavar="FILE",
-        help="config with the qualitative paths",
+        help="config with the qualitative paths (default: the config of the review "
+        "whose inputs REVIEW_DIR holds, else the default paths)",
     )
     p.set_defaults(func=_cmd_qualitative)
 
@@ -595,16 +685,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="the later round (default: the latest snapshot)",
     )
     p.add_argument(
-        "--history",
-        default="results/history",
+        "folder",
+        nargs="?",
+        default=None,
         metavar="DIR",
-        help="folder of the snapshots (default: results/history)",
+        help="the review folder (default: the review of the current directory)",
+    )
+    p.add_argument(
+        "--history",
+        default=None,
+        metavar="HISTORY",
+        help="folder of the snapshots (default: DIR/results/history)",
     )
     p.add_argument(
         "--out-dir",
-        default="results/changes",
-        metavar="DIR",
-        help="output folder (default: results/changes)",
+        default=None,
+        metavar="OUT",
+        help="output folder (default: DIR/results/changes)",
     )
     p.set_defaults(func=_cmd_changes)
 
@@ -616,10 +713,37 @@ def build_parser() -> argparse.ArgumentParser:
             "the included studies as RIS and CSV from a results folder."
         ),
     )
-    p.add_argument("--config", default="config/config.yaml", metavar="FILE")
-    p.add_argument("--review-dir", default=None, metavar="DIR")
-    p.add_argument("--results", default="results", metavar="DIR")
-    p.add_argument("--out-dir", default="results/report", metavar="DIR")
+    p.add_argument(
+        "folder",
+        nargs="?",
+        default=None,
+        metavar="DIR",
+        help="the review folder (default: the review of the current directory)",
+    )
+    p.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="config file (default: DIR's config.yaml or config/config.yaml)",
+    )
+    p.add_argument(
+        "--review-dir",
+        default=None,
+        metavar="INPUTS",
+        help="folder of the input tables (default: the config's review_dir)",
+    )
+    p.add_argument(
+        "--results",
+        default=None,
+        metavar="RESULTS",
+        help="results folder read (default: DIR/results)",
+    )
+    p.add_argument(
+        "--out-dir",
+        default=None,
+        metavar="OUT",
+        help="output folder (default: DIR/results/report)",
+    )
     p.set_defaults(func=_cmd_report)
 
     from evsynth.project import add_commands
@@ -631,23 +755,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "run",
-        help="run the whole workflow with Snakemake",
+        help="run the whole workflow on a review folder with Snakemake",
         description=(
-            "Run the Snakemake workflow (snakemake --cores N). Arguments after "
-            "'--' go to snakemake unchanged, e.g. evsynth run -- --dry-run."
+            "Run the Snakemake workflow on the review folder DIR (default: the "
+            "review of the current directory): snakemake --snakefile "
+            "EVSYNTH/Snakefile --directory DIR --cores N. The review's config "
+            "(DIR/config.yaml or DIR/config/config.yaml) is read, and everything is "
+            "written under DIR: results/, results/history/, results/logs/ and "
+            "Snakemake's .snakemake/. Arguments after '--' go to snakemake "
+            "unchanged, e.g. evsynth run DIR -- --dry-run."
         ),
+    )
+    p.add_argument(
+        "folder",
+        nargs="?",
+        default=None,
+        metavar="DIR",
+        help="the review folder (default: the review of the current directory)",
     )
     p.add_argument("--cores", default="2", help="CPU cores to use (default: 2)")
     p.add_argument(
-        "--directory", default=".", help="folder holding the Snakefile (default: .)"
+        "--directory",
+        default=None,
+        metavar="DIR",
+        help="older name of DIR, kept for scripts",
     )
     p.add_argument(
         "--review-dir",
         default=None,
-        help="review folder to use instead of the config's review_dir",
+        metavar="DIR",
+        help="older name of DIR, kept for scripts",
     )
-    p.add_argument("snakemake_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    p.set_defaults(func=_cmd_run)
+    p.set_defaults(func=_cmd_run, snakemake_args=[])
     return parser
 
 
@@ -665,9 +804,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         Exit status: 0 on success, 2 for bad input.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "snakemake_args", None) and args.snakemake_args[0] == "--":
-        args.snakemake_args = args.snakemake_args[1:]
+    argv = list(sys.argv[1:] if argv is None else argv)
+    cut = argv.index("--") if "--" in argv else None
+    if cut is not None and "run" in argv[:cut]:
+        # everything after '--' goes to snakemake, never to DIR
+        args = parser.parse_args(argv[:cut])
+        args.snakemake_args = [*args.snakemake_args, *argv[cut + 1 :]]
+    else:
+        args = parser.parse_args(argv)
     _setup_logging(args.verbosity)
     try:
         return int(args.func(args))

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from evsynth import __version__ as EVSYNTH_VERSION
 from evsynth.errors import EvsynthError
-from evsynth.project.review import check_results, review_identity
+from evsynth.project.review import check_results
 from evsynth.validation import validate_config
 
 # the review's config file: the one given with --configfile, else the folder's own

@@ -10,7 +10,10 @@ rule review_identity:
     conda:
         "../../environment.yml"
     params:
-        identity=review_identity(".", config, CONFIG_FILE),
+        # not the folder's path: a moved review keeps its results
+        review_id=config["review_id"],
+        title=config["review_title"],
+        config_file=CONFIG_FILE,
     message:
         "Which review wrote results/: results/evsynth_review.json"
     script:

@@ -395,6 +395,18 @@ def check_results(
     current = review_identity(root, config, config_file)
     if _same_review(recorded, current):
         return
+    if (
+        not (recorded.get("review_id") and current["review_id"])
+        and recorded.get("title") == current["title"]
+    ):
+        raise EvsynthError(
+            f"{folder} was written by the review '{current['title']}' in "
+            f"{recorded.get('folder', '?')}, not in {current['folder']}, and the "
+            "config has no review_id to tell whether it is this review. If this "
+            "review was moved there, set a review_id in its config and delete "
+            f"{folder / IDENTITY_FILE}; if it is another review, move these results "
+            f"aside (mv {folder} {folder}.old) and run again"
+        )
     who = f"'{recorded.get('title', '')}'"
     if recorded.get("review_id"):
         who += f" (review_id {recorded['review_id']})"
