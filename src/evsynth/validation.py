@@ -1,7 +1,8 @@
-"""Validation of configuration and input tables against the JSON Schemas.
+"""Validation of configuration and input tables against their JSON Schemas.
 
-The schemas live in ``evsynth/schemas`` (``workflow/schemas`` in the repository
-links there), so the Snakemake workflow and the command line check the same rules.
+The schemas are JSON Schema written in YAML (``<name>.schema.yaml``) and live in
+``evsynth/schemas`` (``workflow/schemas`` in the repository links there), so the
+Snakemake workflow and the command line check the same rules.
 """
 
 from __future__ import annotations

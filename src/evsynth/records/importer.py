@@ -436,7 +436,7 @@ def import_searches(
     Parameters
     ----------
     manifest : str or Path
-        ``searches.csv`` (columns in ``workflow/schemas/searches.schema.yaml``).
+        ``searches.csv`` (columns in ``evsynth/schemas/searches.schema.yaml``).
     searches_dir : str or Path
         The folder of exports.
     count_mismatch : {"warn", "error"}

@@ -80,7 +80,7 @@ def read_decisions(path: str | Path) -> pd.DataFrame:
     Parameters
     ----------
     path : str or Path
-        The CSV (columns in ``workflow/schemas/dedup_decisions.schema.yaml``).
+        The CSV (columns in ``evsynth/schemas/dedup_decisions.schema.yaml``).
 
     Returns
     -------
