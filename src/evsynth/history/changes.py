@@ -860,6 +860,11 @@ def _figure_writer(fig: Figure, fmt: str, dpi: int = 300) -> Callable[[Path], No
 # --- the Markdown page --------------------------------------------------------
 
 
+def _plural(count: int, word: str) -> str:
+    """Return ``word`` as the noun of ``count`` things ("duplicate", "duplicates")."""
+    return word if count == 1 else word + "s"
+
+
 def _cell(value: object, digits: int | None = 3, *, signed: bool = False) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
@@ -912,8 +917,9 @@ def _markdown(changes: Changes) -> str:
         (
             f"- Records added in round {n}: **{s['records_added']:,}** "
             f"({s['new_unique']:,} new unique, {s['duplicates_of_earlier']:,} "
-            f"duplicates of records from earlier rounds, "
-            f"{s['duplicates_within_round']:,} duplicates within the round); "
+            f"{_plural(s['duplicates_of_earlier'], 'duplicate')} of records from "
+            f"earlier rounds, {s['duplicates_within_round']:,} "
+            f"{_plural(s['duplicates_within_round'], 'duplicate')} within the round); "
             f"{s['records']['old']:,} → {s['records']['new']:,} records, "
             f"{s['unique_records']['old']:,} → {s['unique_records']['new']:,} "
             "unique."
