@@ -1,0 +1,49 @@
+"""Shared helpers of the hostile-input tests: a copy of the example review to spoil,
+the evsynth command in a subprocess, and the checks every refusal must pass."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evsynth.project.template import init_example
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """A fresh copy of the example review (config/config.yaml, data/), not yet run."""
+    folder = tmp_path / "review"
+    init_example(folder)
+    return folder
+
+
+def evsynth(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``evsynth ARGS`` in a subprocess (stdout and stderr captured)."""
+    return subprocess.run(
+        [sys.executable, "-m", "evsynth.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes (to show inputs are unchanged)."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def assert_refused(proc: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    """Exit status 2, a one-line message holding every fragment, no traceback."""
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out[-3000:]
+    assert "Traceback" not in out, out[-3000:]
+    for fragment in fragments:
+        assert fragment in out, (fragment, out[-3000:])
