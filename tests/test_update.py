@@ -37,6 +37,16 @@ def _evsynth(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _apply(script, review) -> subprocess.CompletedProcess[str]:
+    """Run an update round's apply.py on a review folder."""
+    return subprocess.run(
+        [sys.executable, str(script), str(review)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def test_update_round_keeps_ids_and_reports_changes(tmp_path):
     """The README's tour in a copy of the example: run, apply round 1, run again.
 
@@ -57,29 +67,14 @@ def test_update_round_keeps_ids_and_reports_changes(tmp_path):
     assert (results / "history/round_0/meta.json").is_file()
     assert not (results / "changes").exists()
     # the round's script refuses the repository's own example, changing nothing
-    refused = subprocess.run(
-        [sys.executable, str(REPO / "data/updates/round_1/apply.py"), str(REPO)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    refused = _apply(REPO / "data/updates/round_1/apply.py", REPO)
     assert refused.returncode == 2
     assert "evsynth init --example" in refused.stderr
     assert "Traceback" not in refused.stderr
 
-    apply = subprocess.run(
-        [sys.executable, str(review / "data/updates/round_1/apply.py"), str(review)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    apply = _apply(review / "data/updates/round_1/apply.py", review)
     assert apply.returncode == 0, apply.stderr
-    again = subprocess.run(
-        [sys.executable, str(review / "data/updates/round_1/apply.py"), str(review)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    again = _apply(review / "data/updates/round_1/apply.py", review)
     assert again.returncode == 2
     assert "applied before" in again.stderr
     # run inside the review folder, with no folder named
