@@ -5,13 +5,17 @@ rule import_search:
     input:
         export=export_path,
     output:
-        "results/records/parsed/{file}.pkl",
+        "results/records/parsed/{file}.json",
     log:
         "results/logs/import/{file}.log",
+    wildcard_constraints:
+        # a manifest name: never absolute, never '..' (see evsynth.paths)
+        file=SAFE_NAME,
     conda:
         "../../environment.yml"
     params:
         format=export_format,
+        searches_dir=searches_dir,
         version=EVSYNTH_VERSION,
     message:
         "Parsing {input.export}"

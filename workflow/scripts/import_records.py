@@ -6,7 +6,7 @@ from evsynth.records import import_searches, write_import
 with script_main(snakemake.log[0]):
     folder = "results/records/parsed/"
     parsed = {
-        str(path).removeprefix(folder).removesuffix(".pkl"): path
+        str(path).removeprefix(folder).removesuffix(".json"): path
         for path in snakemake.input.parsed
     }
     result = import_searches(

@@ -8,8 +8,8 @@ parsers pass over, and every repair they make, is listed in the import issues.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
-import pickle
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,8 +18,10 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from evsynth import __version__
 from evsynth.errors import InputError
 from evsynth.io import atomic_path, write_tables
+from evsynth.paths import name_error
 from evsynth.records import (
     bibtex,
     endnote,
@@ -31,8 +33,14 @@ from evsynth.records import (
     zotero,
 )
 from evsynth.records.detect import FORMATS, detect_format
-from evsynth.records.encoding import read_text
-from evsynth.records.model import RECORD_COLUMNS, ImportIssue, ParseResult
+from evsynth.records.encoding import decode_bytes, read_text
+from evsynth.records.model import (
+    RECORD_COLUMNS,
+    ImportIssue,
+    ParsedRecord,
+    ParseResult,
+)
+from evsynth.records.tables import TABLE_FORMATS, remove_controls
 from evsynth.validation import read_table
 
 log = logging.getLogger("evsynth.records")
@@ -100,7 +108,11 @@ def slug(text: str) -> str:
 
 
 def import_file(
-    path: str | Path, fmt: str | None = None, name: str | None = None
+    path: str | Path,
+    fmt: str | None = None,
+    name: str | None = None,
+    *,
+    data: bytes | None = None,
 ) -> FileImport:
     """Read one export file.
 
@@ -113,6 +125,8 @@ def import_file(
         detected from the content when omitted.
     name : str, optional
         Name used in records and messages; defaults to ``str(path)``.
+    data : bytes, optional
+        The file's bytes, if already read.
 
     Returns
     -------
@@ -129,9 +143,15 @@ def import_file(
         raise InputError(
             f"unknown format {fmt!r}", file=name, expected=", ".join(FORMATS)
         )
-    decoded = read_text(path)
+    decoded = read_text(path) if data is None else decode_bytes(data, str(path))
     fmt = fmt or detect_format(decoded.text, name)
-    result = PARSERS[fmt](decoded.text, name)
+    text, removed = (
+        (decoded.text, [])
+        if fmt in TABLE_FORMATS
+        else remove_controls(decoded.text, name)
+    )
+    result = PARSERS[fmt](text, name)
+    result.issues[:0] = removed
     if decoded.warning:
         result.issues.insert(0, ImportIssue(name, None, None, "", decoded.warning))
         log.warning("%s: %s", name, decoded.warning)
@@ -336,8 +356,9 @@ def import_files(paths: Sequence[str | Path], fmt: str | None = None) -> ImportR
 def read_manifest(manifest: str | Path, searches_dir: str | Path) -> pd.DataFrame:
     """Read and check a review's search manifest (``searches.csv``).
 
-    Every row must name a file that exists, no file may be listed twice, and
-    every export in the folder must be listed, so no search is left out.
+    Every row must name a file inside the folder (:func:`evsynth.paths.name_error`)
+    that exists, no file may be listed twice, and every export in the folder
+    must be listed, so no search is left out.
 
     Parameters
     ----------
@@ -356,6 +377,9 @@ def read_manifest(manifest: str | Path, searches_dir: str | Path) -> pd.DataFram
     folder = Path(searches_dir)
     seen: dict[str, int] = {}
     for index, name in enumerate(table["file"], start=1):
+        unsafe = name_error(name, folder, file=manifest, row=index)
+        if unsafe is not None:  # before the file is looked at
+            raise unsafe
         if name in seen:
             raise InputError(
                 f"{name!r} is listed twice (first on row {seen[name]})",
@@ -393,12 +417,44 @@ def read_manifest(manifest: str | Path, searches_dir: str | Path) -> pd.DataFram
     return table.reset_index(drop=True)
 
 
+#: What a parsed export's file says it is (its ``kind``) and the layout's version.
+PARSED_KIND = "evsynth parsed export"
+PARSED_LAYOUT = 1
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _payload_hash(payload: object) -> str:
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=True, allow_nan=False)
+    return _sha256(text.encode("ascii"))
+
+
+def _read_export(path: str | Path) -> bytes:
+    """Read the bytes of an export, with the messages of :func:`read_text`."""
+    path = Path(path)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", file=path) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a file", file=path) from None
+
+
 def parse_export(path: str | Path, fmt: str | None, name: str, out: str | Path) -> None:
     """Parse one export and store the result for :func:`import_searches` (one job per file).
 
     The workflow parses each export in a job of its own, so adding a search
     re-reads that file only; the records get their ids when all files are
     merged, as ids depend on the order of the searches.
+
+    The result is plain JSON data (nothing in it can run when it is read):
+    ``kind``, ``layout``, the ``evsynth`` version that wrote it, the export's
+    ``source`` name, its ``sha256``, ``format`` and ``encoding``, the
+    ``records`` (``line``, ``fields``, ``ids``) and ``issues``, and
+    ``content_sha256``, the hash of the records and issues.
+    :func:`import_searches` takes it only for the export it was parsed from.
 
     Parameters
     ----------
@@ -409,19 +465,166 @@ def parse_export(path: str | Path, fmt: str | None, name: str, out: str | Path) 
     name : str
         Its name in the manifest (``source_file``).
     out : str or Path
-        Where to store the parsed records (a pickle, internal to evsynth).
+        Where to store the parsed records (JSON, internal to evsynth).
     """
-    item = import_file(path, fmt, name)
-    with atomic_path(out) as tmp, tmp.open("wb") as handle:
-        pickle.dump(item, handle, protocol=5)
+    data = _read_export(path)
+    item = import_file(path, fmt, name, data=data)
+    content = {
+        "records": [
+            {
+                "line": record.line,
+                "fields": record.fields,
+                "ids": [list(pair) for pair in record.source_ids],
+            }
+            for record in item.result.records
+        ],
+        "issues": [
+            {
+                "file": issue.file,
+                "line": issue.line,
+                "record": issue.record,
+                "field": issue.field,
+                "message": issue.message,
+            }
+            for issue in item.result.issues
+        ],
+    }
+    document = {
+        "kind": PARSED_KIND,
+        "layout": PARSED_LAYOUT,
+        "evsynth": __version__,
+        "source": name,
+        "sha256": _sha256(data),
+        "format": item.format,
+        "encoding": item.encoding,
+        "content_sha256": _payload_hash(content),
+        **content,
+    }
+    text = json.dumps(document, ensure_ascii=True, allow_nan=False, indent=0)
+    with atomic_path(out) as tmp:
+        tmp.write_text(text + "\n", encoding="ascii")
 
 
-def _load_parsed(path: str | Path) -> FileImport:
-    with Path(path).open("rb") as handle:
-        item = pickle.load(handle)  # our own intermediate file, never user input
-    if not isinstance(item, FileImport):  # pragma: no cover - defensive
-        raise InputError("not a parsed export", file=path)
-    return item
+class _Malformed(Exception):
+    """A parsed export's file is not what :func:`parse_export` writes."""
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise _Malformed("a text value")
+    return value
+
+
+def _number(value: object, optional: bool = False) -> int | None:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Malformed("a whole number")
+    return value
+
+
+def _parsed_content(document: dict[str, object], name: str) -> ParseResult:
+    """Read the records and issues of a parsed export's JSON, checking every value."""
+    records, issues = document.get("records"), document.get("issues")
+    if not isinstance(records, list) or not isinstance(issues, list):
+        raise _Malformed("lists of records and issues")
+    result = ParseResult()
+    for entry in records:
+        if not isinstance(entry, dict) or set(entry) != {"line", "fields", "ids"}:
+            raise _Malformed("records with line, fields and ids")
+        fields, ids = entry["fields"], entry["ids"]
+        if not isinstance(fields, dict) or not isinstance(ids, list):
+            raise _Malformed("fields and ids of a record")
+        pairs = []
+        for pair in ids:
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise _Malformed("ids as pairs of kind and value")
+            pairs.append((_text(pair[0]), _text(pair[1])))
+        line = _number(entry["line"])
+        assert line is not None
+        result.records.append(
+            ParsedRecord(line, {_text(k): _text(v) for k, v in fields.items()}, pairs)
+        )
+    for entry in issues:
+        if not isinstance(entry, dict) or set(entry) != {
+            "file",
+            "line",
+            "record",
+            "field",
+            "message",
+        }:
+            raise _Malformed("issues with file, line, record, field and message")
+        if entry["file"] != name:
+            raise _Malformed(f"issues of {name!r}")
+        result.issues.append(
+            ImportIssue(
+                name,
+                _number(entry["line"], optional=True),
+                _number(entry["record"], optional=True),
+                _text(entry["field"]),
+                _text(entry["message"]),
+            )
+        )
+    return result
+
+
+def _load_parsed(
+    path: str | Path, export: str | Path, name: str, fmt: str | None = None
+) -> FileImport:
+    """Read a parsed export's file, if it is the parsed form of ``export`` as it is now.
+
+    Raises
+    ------
+    InputError
+        Naming the file, if it is not the JSON :func:`parse_export` writes, was
+        changed since, or was parsed from another export, from another version of
+        it or in another format than the manifest now gives.
+    """
+    again = (
+        f"the file evsynth wrote when it parsed {export}: delete {Path(path).parent} "
+        "and run again"
+    )
+    try:
+        document = json.loads(Path(path).read_bytes().decode("ascii"))
+        if not isinstance(document, dict):
+            raise _Malformed("a JSON object")
+        if document.get("kind") != PARSED_KIND or document.get("layout") != (
+            PARSED_LAYOUT
+        ):
+            raise _Malformed(f"kind {PARSED_KIND!r}, layout {PARSED_LAYOUT}")
+        source, digest = document.get("source"), document.get("sha256")
+        parsed_format, encoding = document.get("format"), document.get("encoding")
+        _text(document.get("evsynth"))
+        if not isinstance(encoding, str) or parsed_format not in FORMATS:
+            raise _Malformed("the export's format and encoding")
+        result = _parsed_content(document, name)
+        if document.get("content_sha256") != _payload_hash(
+            {"records": document["records"], "issues": document["issues"]}
+        ):
+            raise _Malformed("records and issues as evsynth wrote them")
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError, _Malformed) as exc:
+        reason = exc if isinstance(exc, _Malformed) else type(exc).__name__
+        raise InputError(
+            f"not a parsed export evsynth wrote ({reason})", file=path, expected=again
+        ) from None
+    if source != name:
+        raise InputError(
+            f"parsed from {source!r}, not from {name!r}", file=path, expected=again
+        )
+    if digest != _sha256(_read_export(export)):
+        raise InputError(
+            f"parsed from another version of {export} (its SHA-256 differs)",
+            file=path,
+            expected=again,
+        )
+    if fmt is not None and parsed_format != fmt:
+        raise InputError(
+            f"parsed as {parsed_format}, but the manifest gives the format {fmt}",
+            file=path,
+            expected=again,
+        )
+    assert isinstance(parsed_format, str)
+    return FileImport(name, parsed_format, encoding, result)
 
 
 def import_searches(
@@ -458,7 +661,9 @@ def import_searches(
     for row in tqdm(rows, desc="import", unit="file", disable=None, leave=False):
         name = str(row["file"])
         if name in ready:
-            item = _load_parsed(ready[name])
+            item = _load_parsed(
+                ready[name], Path(searches_dir) / name, name, row.get("format")
+            )
         else:
             item = import_file(Path(searches_dir) / name, row.get("format"), name)
         item.meta = row
