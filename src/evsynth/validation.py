@@ -8,16 +8,19 @@ Snakemake workflow and the command line check the same rules.
 from __future__ import annotations
 
 import functools
+import math
+import re
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pandas as pd
-import yaml
 
 from evsynth.errors import InputError
-from evsynth.io import read_csv_text
+from evsynth.io import read_csv_table
+from evsynth.yamlsafe import parse_yaml
 
 SCHEMA_PACKAGE = "evsynth.schemas"
 
@@ -41,25 +44,36 @@ def load_schema(name: str) -> dict[str, Any]:
         .joinpath(f"{name}.schema.yaml")
         .read_text(encoding="utf-8")
     )
-    schema: dict[str, Any] = yaml.safe_load(text)
+    schema: dict[str, Any] = parse_yaml(text, f"{name}.schema.yaml").data
     return schema
 
 
+def _finite(value: str) -> float | None:
+    """Return the number a cell holds, or None (``nan``, ``inf`` are not numbers)."""
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def coerce_cell(value: str, types: list[str]) -> object:
-    """Turn a CSV cell into the JSON type the schema asks for, where it can."""
+    """Turn a CSV cell into the JSON type the schema asks for, where it can.
+
+    Text that Python reads as a non-finite float (``nan``, ``inf``, ``-inf``,
+    ``Infinity``, ...) stays text, so that a numeric column refuses it like any
+    other non-number.
+    """
     if "integer" in types:
-        try:
-            number = float(value)
-        except ValueError:
+        number = _finite(value)
+        if number is None:
             return value
         if number.is_integer():
             return int(number)
         return number if "number" in types else value
     if "number" in types:
-        try:
-            return float(value)
-        except ValueError:
-            return value
+        number = _finite(value)
+        return value if number is None else number
     if "boolean" in types:
         lowered = value.strip().lower()
         if lowered in {"true", "yes", "1"}:
@@ -69,13 +83,67 @@ def coerce_cell(value: str, types: list[str]) -> object:
     return value
 
 
+def _not_finite(value: object) -> bool:
+    """Whether a cell is text Python would read as nan or an infinity."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return not math.isfinite(float(value))
+    except ValueError:
+        return False
+
+
+_TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?"
+    r"(?:Z|[+-](\d{2}):?(\d{2}))?)?$"
+)
+
+#: The formats the table schemas use, checked against the calendar: ``date``
+#: (YYYY-MM-DD) and ``timestamp`` (a date, or a date and time with an optional
+#: offset, ISO 8601).
+TABLE_FORMATS = jsonschema.FormatChecker(formats=())
+
+
+@TABLE_FORMATS.checks("date")
+@TABLE_FORMATS.checks("timestamp")
+def _real_moment(value: object) -> bool:
+    """Whether a date or timestamp names a real day and time (not 2023-02-30)."""
+    if not isinstance(value, str):
+        return True
+    match = _TIMESTAMP.match(value)
+    if match is None:
+        return True  # the pattern reports text of the wrong shape
+    year, month, day, hour, minute, second, off_h, off_m = (
+        int(g) if g is not None else 0 for g in match.groups()
+    )
+    try:
+        datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return False
+    return off_h <= 23 and off_m <= 59
+
+
+def table_validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    """Return the validator of a table schema, dates checked against the calendar."""
+    return jsonschema.Draft202012Validator(schema, format_checker=TABLE_FORMATS)
+
+
 def describe_error(error: jsonschema.ValidationError) -> str:
     """Say what a schema error expects, in words a reviewer understands."""
     schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "enum":
         return "one of " + ", ".join(str(v) for v in error.validator_value)
     if error.validator == "type":
+        wanted = error.validator_value
+        wanted = wanted if isinstance(wanted, list) else [wanted]
+        if {"number", "integer"} & set(wanted) and _not_finite(error.instance):
+            return "a finite number (nan, inf and infinity are not numbers)"
         return f"a value of type {error.validator_value}"
+    if error.validator == "format":
+        kind = "date" if error.validator_value == "date" else "date and time"
+        wanted = schema.get("description")
+        return f"a real calendar {kind}" + (f": {wanted}" if wanted else "")
     if error.validator == "pattern":
         return schema.get("description") or f"text matching {error.validator_value}"
     if error.validator == "minimum":
@@ -112,8 +180,10 @@ def read_table(path: str | Path, schema_name: str) -> pd.DataFrame:
     """
     path = Path(path)
     schema = load_schema(schema_name)
-    frame = read_csv_text(
-        path, "a CSV with the header " + ", ".join(schema.get("required", []))
+    frame, lines = read_csv_table(
+        path,
+        "a CSV with the header " + ", ".join(schema.get("required", [])),
+        refuse_controls=True,
     )
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     properties: dict[str, Any] = schema.get("properties", {})
@@ -125,7 +195,7 @@ def read_table(path: str | Path, schema_name: str) -> pd.DataFrame:
             line=1,
             expected="a header with " + ", ".join(schema.get("required", [])),
         )
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = table_validator(schema)
     rows: list[dict[str, object]] = []
     for index, raw in enumerate(frame.to_dict(orient="records")):
         row: dict[str, object] = {}
@@ -144,7 +214,7 @@ def read_table(path: str | Path, schema_name: str) -> pd.DataFrame:
                 raise InputError(
                     "empty cell",
                     file=path,
-                    line=index + 2,
+                    line=lines[index],
                     row=index + 1,
                     column=column,
                     expected=properties.get(column, {}).get("description", "a value"),
@@ -154,7 +224,7 @@ def read_table(path: str | Path, schema_name: str) -> pd.DataFrame:
             raise InputError(
                 f"invalid value {value!r}",
                 file=path,
-                line=index + 2,
+                line=lines[index],
                 row=index + 1,
                 column=column,
                 expected=describe_error(error),
