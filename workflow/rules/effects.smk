@@ -4,6 +4,7 @@
 rule effects:
     input:
         table=review_path(config["effects"]["file"]),
+        studies=optional_review_file("studies"),
     output:
         effects=report(
             "results/effects/effects.csv",

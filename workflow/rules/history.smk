@@ -28,6 +28,7 @@ rule snapshot:
         screening=rules.screening.output.final,
         prisma=rules.screening.output.prisma_json,
         meta=snapshot_meta_inputs(),
+        decisions=optional_review_file("decisions"),
     output:
         expand(
             "results/history/round_{round}/{name}",
@@ -40,6 +41,8 @@ rule snapshot:
         "../../environment.yml"
     params:
         round=CURRENT_ROUND,
+        # the decision log is recorded (decision_log.csv) even when it is empty
+        decisions=review_path(config["screening"]["decisions"]),
         version=EVSYNTH_VERSION,
     message:
         "Snapshot of update round {params.round}"

@@ -6,10 +6,13 @@
 rule effects_for_analysis:
     input:
         table=ancient(review_path(config["effects"]["file"])),
+        studies=optional_review_file("studies"),
     output:
         "results/meta/inputs/{analysis}.csv",
     log:
         "results/logs/effects_{analysis}.log",
+    wildcard_constraints:
+        analysis=SAFE_ANALYSIS,
     conda:
         "../../environment.yml"
     params:
@@ -37,6 +40,8 @@ rule meta_analysis:
         ),
     log:
         "results/logs/meta_{analysis}.log",
+    wildcard_constraints:
+        analysis=SAFE_ANALYSIS,
     conda:
         "../../environment.yml"
     params:

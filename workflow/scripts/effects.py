@@ -6,7 +6,9 @@ from evsynth.effects.compute import EffectSettings
 
 with script_main(snakemake.log[0]):
     result = run_effects(
-        snakemake.input.table, EffectSettings.from_config(snakemake.params.settings)
+        snakemake.input.table,
+        EffectSettings.from_config(snakemake.params.settings),
+        studies=snakemake.input.studies[0] if snakemake.input.studies else None,
     )
     write_effects(
         result,

@@ -10,4 +10,5 @@ with script_main(snakemake.log[0]):
         EffectSettings.from_config(snakemake.params.settings),
         snakemake.params.domains,
         snakemake.output[0],
+        studies=snakemake.input.studies[0] if snakemake.input.studies else None,
     )

@@ -9,15 +9,19 @@ from pathlib import Path
 from evsynth.effects.compute import (
     EffectSettings,
     EffectsResult,
+    check_rows,
     compute_effects,
     read_effects,
 )
 from evsynth.io import frame_to_csv, write_files, write_frame_xlsx
+from evsynth.studies import study_ids
 
 log = logging.getLogger("evsynth.effects")
 
 
-def run_effects(path: str | Path, settings: EffectSettings) -> EffectsResult:
+def run_effects(
+    path: str | Path, settings: EffectSettings, studies: str | Path | None = None
+) -> EffectsResult:
     """Read ``extraction/effects.csv`` and compute every row.
 
     Parameters
@@ -26,6 +30,9 @@ def run_effects(path: str | Path, settings: EffectSettings) -> EffectsResult:
         The extraction table.
     settings : EffectSettings
         Measure, imputation defaults and tolerance.
+    studies : path, optional
+        studies.csv: every row's ``study_id`` must be one of its studies (not
+        checked when None or the file does not exist).
 
     Returns
     -------
@@ -35,9 +42,11 @@ def run_effects(path: str | Path, settings: EffectSettings) -> EffectsResult:
     Raises
     ------
     InputError
-        For bad input, naming the file, row and column.
+        For bad input, naming the file, row and column: also an exact duplicate
+        of an earlier row, and a row of a study not in ``studies``.
     """
     table = read_effects(path)
+    check_rows(table, path, study_ids(studies), studies or "studies.csv")
     result = compute_effects(table, settings, source=path)
     log.info(
         "%d rows: %d effects, %d excluded",
@@ -82,14 +91,17 @@ def write_analysis_effects(
     settings: EffectSettings,
     domains: Sequence[str],
     out: str | Path,
+    studies: str | Path | None = None,
 ) -> None:
     """Compute and write the effect sizes of the rows of some outcome domains.
 
     The workflow runs this once per configured analysis, so that correcting a
     row reruns only the analyses of its domain. ``source_row`` still gives the
-    row's position in the whole extraction table.
+    row's position in the whole extraction table. Those rows are checked as
+    :func:`run_effects` checks them (duplicates, studies of ``studies``).
     """
     table = read_effects(path)
     subset = table[table["domain"].isin(list(domains))]
+    check_rows(subset, path, study_ids(studies), studies or "studies.csv")
     result = compute_effects(subset, settings, source=path)
     write_files({Path(out): lambda p: frame_to_csv(result.effects, p)})

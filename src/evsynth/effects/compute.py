@@ -10,7 +10,8 @@ cannot give the measure asked for, in ``excluded.csv`` with the reason.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,15 @@ _PARAM_COLUMNS = {
     "lower": "ci_lb",
     "upper": "ci_ub",
     "se": "se",
+}
+#: Per input set, the formulas' parameter names mapped onto the set's own
+#: columns, so that a message names the column the row actually fills (an odds
+#: ratio's CI is or_lb, or_ub, not ci_lb, ci_ub).
+_SET_PARAMS: dict[str, dict[str, str]] = {
+    "adjusted_se": {"se": "adj_diff_se"},
+    "adjusted_ci": {"lower": "adj_diff_lb", "upper": "adj_diff_ub"},
+    "or_ci": {"lower": "or_lb", "upper": "or_ub"},
+    "yi_ci": {"lower": "ci_lb", "upper": "ci_ub"},
 }
 
 
@@ -306,12 +316,21 @@ def _compute_set(
             sd_t, sd_c = _num(row, "sd_t"), _num(row, "sd_c")
             details["sd_used"] = "posttest SDs"
         elif n == "means_se":
-            sd_t = fm.sd_from_se(_num(row, "se_t"), n_t)
-            sd_c = fm.sd_from_se(_num(row, "se_c"), n_c)
+            sd_t, sd_c = (
+                _group_sd(which, {"se": f"se_{g}", "n": f"n_{g}"}, fm.sd_from_se, row)
+                for g in ("t", "c")
+            )
             details["sd_used"] = "SDs from the SEs of the means (SD = SE * sqrt(n))"
         else:
-            sd_t = fm.sd_from_ci(_num(row, "lb_t"), _num(row, "ub_t"), n_t)
-            sd_c = fm.sd_from_ci(_num(row, "lb_c"), _num(row, "ub_c"), n_c)
+            sd_t, sd_c = (
+                _group_sd(
+                    which,
+                    {"lower": f"lb_{g}", "upper": f"ub_{g}", "n": f"n_{g}"},
+                    fm.sd_from_ci,
+                    row,
+                )
+                for g in ("t", "c")
+            )
             details["sd_used"] = "SDs from the CIs of the means (Cochrane 6.5.2.2)"
         args = (_num(row, "mean_t"), sd_t, n_t, _num(row, "mean_c"), sd_c, n_c)
         if measure == "MD":
@@ -472,7 +491,7 @@ def compute_row(
     try:
         effect, details = _compute_set(chosen, row, settings, target)
     except ValueError as exc:
-        raise _RowError(str(exc), _column_of(str(exc), chosen)) from None
+        raise _row_error(str(exc), chosen) from None
     # other complete sets of the same kind must agree
     for other in sets[1:]:
         if other.group != chosen.group:
@@ -480,7 +499,7 @@ def compute_row(
         try:
             check, _ = _compute_set(other, row, settings, target)
         except ValueError as exc:
-            raise _RowError(str(exc), _column_of(str(exc), other)) from None
+            raise _row_error(str(exc), other) from None
         if abs(check.yi - effect.yi) > settings.tolerance:
             raise _RowError(
                 f"{chosen.label} give {effect.measure} {effect.yi:.4f} but "
@@ -526,6 +545,55 @@ def compute_row(
         effect = fm.or_to_smd(effect, method=settings.binary_to_smd)
         details["converted"] = f"log OR to SMD ({settings.binary_to_smd})"
     return effect, chosen, details
+
+
+def _group_sd(
+    which: InputSet,
+    params: dict[str, str],
+    formula: Any,
+    row: Mapping[str, object],
+) -> float:
+    """One group's SD from its SE or CI; errors name that group's columns."""
+    try:
+        return float(formula(*(_num(row, c) for c in params.values())))
+    except ValueError as exc:
+        raise _row_error(str(exc), which, params) from None
+
+
+def _row_error(
+    message: str, which: InputSet, params: dict[str, str] | None = None
+) -> _RowError:
+    """Tell a formula's error in the row's own column names.
+
+    The formulas name their parameters (``lower``, ``upper``, ``se``); the
+    message, its column and what was expected name the columns of ``which``
+    that the row fills (an odds ratio's CI is ``or_lb, or_ub``).
+    """
+    params = _SET_PARAMS.get(which.name, {}) if params is None else params
+    if params:
+        message = re.sub(
+            r"\b(" + "|".join(map(re.escape, params)) + r")\b",
+            lambda m: params[m.group(1)],
+            message,
+        )
+    lead = re.match(r"[A-Za-z_]+", message)
+    column = lead.group(0) if lead else ""
+    if column not in (*which.required, *MODIFIERS, *params.values()):
+        column = _column_of(message, which)
+    expected = None
+    limits = (params.get("lower"), params.get("upper"))
+    if limits[0] and limits[1]:
+        low, high = limits
+        if "must be <" in message:
+            expected = f"the lower limit {low} below the upper limit {high}"
+            column = low
+        elif "must contain" in message:
+            expected = f"a CI {low}, {high} that contains the estimate"
+            column = low
+    bound = re.search(r"must be ([<>]=? ?-?[\d.]+)", message)
+    if expected is None and bound:
+        expected = f"a number {bound.group(1)}"
+    return _RowError(message, column, expected)
 
 
 def _column_of(message: str, which: InputSet) -> str:
@@ -650,6 +718,98 @@ def compute_effects(
     effects = pd.DataFrame(rows, columns=_OUTPUT_COLUMNS)
     out_excluded = pd.DataFrame(excluded, columns=[*ID_COLUMNS, "source_row", "reason"])
     return EffectsResult(effects, out_excluded)
+
+
+def _row_key(row: Mapping[str, object]) -> tuple[tuple[str, object], ...]:
+    """Return a row's filled cells, to find exact duplicates (1 and 1.0 alike)."""
+    return tuple(
+        sorted(
+            (str(k), v)
+            for k, v in row.items()
+            if v is not None and not (isinstance(v, float) and math.isnan(v))
+        )
+    )
+
+
+def row_problems(
+    rows: Iterable[tuple[int, Mapping[str, object]]],
+    source: str | Path,
+    studies: set[str] | None = None,
+    studies_file: str | Path = "studies.csv",
+) -> list[InputError]:
+    """Refuse what a row's statistics cannot show: repeats and unknown studies.
+
+    Parameters
+    ----------
+    rows : iterable of (int, mapping)
+        ``(data row, values)`` of the extraction table, 1-based rows.
+    source : path
+        The extraction table, for messages.
+    studies : set of str, optional
+        The study ids of studies.csv; ``None`` skips that check (no file).
+    studies_file : path
+        studies.csv, for messages.
+
+    Returns
+    -------
+    list of InputError
+        One per exact duplicate of an earlier row (the message names both
+        lines: the second would be pooled as another outcome) and one per row
+        of a study not in studies.csv, in file order.
+    """
+    problems: list[InputError] = []
+    seen: dict[tuple[tuple[str, object], ...], int] = {}
+    for number, row in rows:
+        key = _row_key(row)
+        first = seen.setdefault(key, number)
+        if first != number:
+            problems.append(
+                InputError(
+                    f"exact duplicate of line {first + 1} (row {first}): the same "
+                    "row twice would be pooled as two outcomes",
+                    file=source,
+                    line=number + 1,
+                    row=number,
+                    expected=(
+                        "each study x outcome x time point x comparison once; "
+                        f"delete line {number + 1} or line {first + 1}"
+                    ),
+                )
+            )
+        study = row.get("study_id")
+        if studies is not None and study is not None and str(study) not in studies:
+            problems.append(
+                InputError(
+                    f"study {study!r} is not in {studies_file}",
+                    file=source,
+                    line=number + 1,
+                    row=number,
+                    column="study_id",
+                    expected="a study_id of studies.csv (add the study there, or "
+                    "correct the id)",
+                )
+            )
+    return problems
+
+
+def check_rows(
+    table: pd.DataFrame,
+    source: str | Path,
+    studies: set[str] | None = None,
+    studies_file: str | Path = "studies.csv",
+) -> None:
+    """Raise the first of :func:`row_problems` for a table from :func:`read_effects`.
+
+    The table's index is the row's position in the file (kept in a subset).
+    """
+    rows = zip(
+        (int(i) + 1 for i in table.index),
+        table.to_dict(orient="records"),
+        strict=True,
+    )
+    problems = row_problems(rows, source, studies, studies_file)
+    if problems:
+        raise problems[0]
 
 
 def read_effects(path: str | Path) -> pd.DataFrame:

@@ -19,6 +19,16 @@ into ``<history>/round_<n>/``:
     pi_lb, pi_ub, tau2, I2 and Q_p.
 ``prisma.json``
     A copy of ``results/screening/prisma_counts.json`` (cumulative counts).
+``decision_log.csv``
+    The review's decision log (``screening/decisions.csv``) as this run read it,
+    one row per row of the log: ``row`` (1-based data row), ``record_id``,
+    ``stage``, ``reviewer``, ``decision`` and ``cell_hashes`` (a short SHA-256
+    of each of the log's columns record_id, stage, reviewer, decision, reason,
+    note, timestamp, stripped, separated by spaces). The log is append-only:
+    :func:`check_decision_log` compares the log with the latest snapshot that
+    has this file and refuses a rewritten or deleted earlier row. Snapshots
+    written before this file existed lack it; they read as before and the
+    check starts with the next snapshot.
 ``meta.json``
     The round, the evsynth version and which results files were snapshotted.
 
@@ -30,6 +40,7 @@ their headers.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import numbers
@@ -47,15 +58,19 @@ from evsynth.io import frame_to_csv, read_csv_text, write_files
 
 __all__ = [
     "DECISION_COLUMNS",
+    "DECISION_LOG_COLUMNS",
     "EFFECT_COLUMNS",
     "EFFECT_KEY",
+    "LOG_COLUMNS",
     "POOLED_COLUMNS",
     "RECORD_COLUMNS",
     "SNAPSHOT_FILES",
     "SOURCES",
     "HistoryError",
     "Snapshot",
+    "check_decision_log",
     "current_round",
+    "decision_log_table",
     "list_rounds",
     "read_snapshot",
     "snapshot_dir",
@@ -107,8 +122,30 @@ SNAPSHOT_FILES = (
     "effects.csv",
     "pooled.csv",
     "prisma.json",
+    "decision_log.csv",
     "meta.json",
 )
+#: Snapshot files that older snapshots lack (read as absent, never required).
+OPTIONAL_FILES = frozenset({"decision_log.csv"})
+#: The columns of the decision log that its snapshot records (hashed).
+LOG_COLUMNS = (
+    "record_id",
+    "stage",
+    "reviewer",
+    "decision",
+    "reason",
+    "note",
+    "timestamp",
+)
+#: The columns of a snapshot's ``decision_log.csv``.
+DECISION_LOG_COLUMNS = [
+    "row",
+    "record_id",
+    "stage",
+    "reviewer",
+    "decision",
+    "cell_hashes",
+]
 #: The results files (relative to the results folder) each snapshot file is
 #: made from.
 SOURCES: dict[str, tuple[str, ...]] = {
@@ -297,7 +334,10 @@ def snapshot_dir(history_dir: str | Path, round_no: int) -> Path:
 
 
 def take_snapshot(
-    results_dir: str | Path, history_dir: str | Path, round_no: int
+    results_dir: str | Path,
+    history_dir: str | Path,
+    round_no: int,
+    decision_log: str | Path | None = None,
 ) -> list[Path]:
     """Store the key results of one search round in ``history_dir/round_<n>/``.
 
@@ -310,13 +350,17 @@ def take_snapshot(
     round_no : int
         The search round the results belong to, normally
         ``current_round(results_dir / "records/records.csv")``.
+    decision_log : path, optional
+        The review's decision log. It is first checked against the latest
+        snapshot (:func:`check_decision_log`), then recorded in
+        decision_log.csv. Without it decision_log.csv holds its header only.
 
     Returns
     -------
     list of Path
         The files written: records.csv, decisions.csv, effects.csv,
-        pooled.csv, prisma.json and meta.json (see the module's docstring).
-        An earlier snapshot of the same round is replaced.
+        pooled.csv, prisma.json, decision_log.csv and meta.json (see the
+        module's docstring). An earlier snapshot of the same round is replaced.
 
     Raises
     ------
@@ -324,7 +368,8 @@ def take_snapshot(
         If the records stage's outputs are missing or disagree, or the records
         already hold a later round than ``round_no``.
     InputError
-        If a results table lacks a column the snapshot needs.
+        If a results table lacks a column the snapshot needs, or an earlier row
+        of ``decision_log`` was rewritten or deleted (nothing is written).
     ValueError
         If ``round_no`` is not a whole number >= 0.
 
@@ -339,6 +384,11 @@ def take_snapshot(
     results = Path(results_dir)
     out = snapshot_dir(history_dir, round_no)
     records = _records_table(results, round_no)
+    if decision_log is not None:
+        check_decision_log(decision_log, history_dir)
+        log_table = decision_log_table(decision_log)
+    else:
+        log_table = pd.DataFrame(columns=DECISION_LOG_COLUMNS)
     decisions = _optional_table(
         results / SOURCES["decisions.csv"][0],
         ["record_id", "final_state"],
@@ -370,10 +420,154 @@ def take_snapshot(
         out / "effects.csv": _csv_writer(effects),
         out / "pooled.csv": _csv_writer(pooled),
         out / "prisma.json": _bytes_writer(prisma),
+        out / "decision_log.csv": _csv_writer(log_table),
         out / "meta.json": _bytes_writer(_json_bytes(meta)),
     }
     write_files(writers)
     return list(writers)
+
+
+# --- the append-only decision log -------------------------------------------------
+
+
+def _cell_hash(value: str) -> str:
+    return hashlib.sha256(value.strip().encode("utf-8")).hexdigest()[:16]
+
+
+def decision_log_table(path: str | Path) -> pd.DataFrame:
+    """Return what a snapshot records of a decision log (``decision_log.csv``).
+
+    Parameters
+    ----------
+    path : path
+        The decision log. A missing file gives no rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per row of the log, columns :data:`DECISION_LOG_COLUMNS`: the
+        data row, record_id, stage, reviewer, decision, and a short hash of
+        each of :data:`LOG_COLUMNS` (stripped; header names stripped and
+        lower-cased, a missing column as empty), so that re-quoting or a
+        different line end is no change but any edit of a cell is.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return pd.DataFrame(columns=DECISION_LOG_COLUMNS)
+    frame = read_csv_text(path, "a CSV with the header " + ",".join(LOG_COLUMNS))
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    rows = []
+    for index, raw in enumerate(frame.to_dict(orient="records")):
+        cells = [str(raw.get(c, "")).strip() for c in LOG_COLUMNS]
+        rows.append(
+            [
+                str(index + 1),
+                *cells[:4],
+                " ".join(_cell_hash(c) for c in cells),
+            ]
+        )
+    return pd.DataFrame(rows, columns=DECISION_LOG_COLUMNS, dtype=object)
+
+
+def _latest_log_snapshot(history_dir: Path) -> Path | None:
+    """Return the decision_log.csv of the highest round that has one (the last run's)."""
+    for round_no in reversed(list_rounds(history_dir)):
+        path = snapshot_dir(history_dir, round_no) / "decision_log.csv"
+        if path.is_file():
+            return path
+    return None
+
+
+def check_decision_log(path: str | Path, history_dir: str | Path) -> None:
+    """Refuse a decision log whose earlier rows were rewritten or deleted.
+
+    The log is append-only: a later row for the same record, stage and reviewer
+    supersedes an earlier one. Every row that the latest snapshot recorded
+    (``decision_log.csv`` of the highest round that has one, written by the
+    last run) must still be there, unchanged, at the same position; rows after
+    them are new. Snapshots without ``decision_log.csv`` (older evsynth) are not
+    compared.
+
+    Parameters
+    ----------
+    path : path
+        The decision log (a missing file has no rows).
+    history_dir : path
+        ``results/history``.
+
+    Raises
+    ------
+    InputError
+        Naming the log, the line and row, the record, stage and reviewer of the
+        earlier row that was rewritten (and the column) or deleted, and saying
+        to append a superseding row instead.
+    """
+    path, history = Path(path), Path(history_dir)
+    recorded_path = _latest_log_snapshot(history)
+    if recorded_path is None:
+        return
+    recorded = _read_text_table(
+        recorded_path, DECISION_LOG_COLUMNS, DECISION_LOG_COLUMNS
+    )
+    if recorded.empty:
+        return
+    current = decision_log_table(path)
+    old = recorded["cell_hashes"].tolist()
+    new = current["cell_hashes"].tolist()
+    if new[: len(old)] == old:
+        return  # rows appended, or nothing changed
+    where = f"{recorded_path.parent.as_posix()}/decision_log.csv"
+    advice = (
+        "the log is append-only: restore the row and append a new row for the "
+        "same record, stage and reviewer to supersede it"
+    )
+    for index, before in enumerate(old):
+        after = new[index] if index < len(new) else None
+        if after == before:
+            continue
+        then = recorded.iloc[index]
+        what = (
+            f"record {_unguard(then['record_id'])!r}, stage {then['stage']}, "
+            f"reviewer {_unguard(then['reviewer'])!r}"
+        )
+        deleted = after is None or (index + 1 < len(old) and after == old[index + 1])
+        if deleted:
+            raise InputError(
+                f"an earlier row of the decision log was deleted since the last "
+                f"run: row {index + 1} ({what}, decision "
+                f"{_unguard(then['decision'])!r}), recorded in {where}",
+                file=path,
+                line=index + 2,
+                row=index + 1,
+                expected=advice,
+            )
+        changed = [
+            column
+            for column, a, b in zip(
+                LOG_COLUMNS, before.split(), str(after).split(), strict=False
+            )
+            if a != b
+        ]
+        column = changed[0] if changed else None
+        now = current.iloc[index]
+        detail = ""
+        if column in ("record_id", "stage", "reviewer", "decision"):
+            detail = f": {column} was {_unguard(then[column])!r}, now {now[column]!r}"
+        raise InputError(
+            f"an earlier row of the decision log was changed since the last run "
+            f"({what}{detail}; the last run recorded it in {where})",
+            file=path,
+            line=index + 2,
+            row=index + 1,
+            column=column,
+            expected=advice,
+        )
+
+
+def _unguard(value: object) -> str:
+    """Return a snapshot cell without the apostrophe guarding a formula-like text."""
+    text = str(value)
+    return text.removeprefix("'")
 
 
 # --- reading snapshots ------------------------------------------------------------
@@ -440,7 +634,7 @@ def read_snapshot(history_dir: str | Path, round_no: int) -> Snapshot:
     if not (folder / "meta.json").is_file():
         raise _no_snapshot(history, round_no)
     for name in SNAPSHOT_FILES:
-        if not (folder / name).is_file():
+        if name not in OPTIONAL_FILES and not (folder / name).is_file():
             raise HistoryError(
                 f"the snapshot of round {round_no} in {folder} has no {name}; "
                 "rerun the pipeline for this round and take the snapshot again"
