@@ -193,6 +193,10 @@ def test_run_passes_the_review_folder_and_snakemake_arguments(
     monkeypatch.setattr(
         "evsynth.cli.subprocess.call", lambda command: calls.append(command) or 0
     )
+    monkeypatch.setattr(
+        "evsynth.cli._run_recorded",
+        lambda root, command, extra: calls.append([*command, *extra]) or 0,
+    )
     assert main(["run", "--cores", "1", str(tmp_path / "mine"), "--", "--dry-run"]) == 0
     command = calls[-1]
     assert command[command.index("--directory") + 1] == str(tmp_path / "mine")

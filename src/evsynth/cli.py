@@ -80,6 +80,12 @@ def script_main(log_path: str | None) -> Iterator[None]:
             # a stage stops at the first problem of a file; validate lists all
             log.info("`evsynth validate` lists every problem of the input tables")
         raise SystemExit(1) from None
+    except OSError as exc:
+        # a full disk or an unwritable results folder: one line, no traceback
+        message = os_error_message(exc)
+        log.error("%s", message)
+        print(f"evsynth: error: {message}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -111,18 +117,13 @@ def _cmd_dedup(args: argparse.Namespace) -> int:
 
 
 def _load_config(path: str) -> dict:
-    import yaml
-
     from evsynth.validation import validate_config
+    from evsynth.yamlsafe import read_yaml_mapping
 
     config_path = Path(path)
     if not config_path.is_file():
         raise EvsynthError(f"{path}: config file not found (pass --config)")
-    try:
-        raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise EvsynthError(f"{path}: not valid YAML: {exc}") from None
-    return validate_config(raw, source=path)
+    return validate_config(read_yaml_mapping(config_path).data, source=path)
 
 
 def _stage_config(args: argparse.Namespace, required: bool = True) -> str | None:
@@ -150,6 +151,7 @@ def _stage_config(args: argparse.Namespace, required: bool = True) -> str | None
 
 
 def _cmd_screening(args: argparse.Namespace) -> int:
+    from evsynth.history.snapshot import check_decision_log
     from evsynth.screening.api import run_screening, write_screening
     from evsynth.screening.model import Settings
 
@@ -158,6 +160,10 @@ def _cmd_screening(args: argparse.Namespace) -> int:
     section = config["screening"]
     settings = Settings.from_config(section, source=args.config)
     review = Path(args.review_dir)
+    # the append-only log against the last run's snapshot (beside the records)
+    check_decision_log(
+        review / section["decisions"], Path(args.records_dir).parent / "history"
+    )
     result = run_screening(
         args.records_dir,
         settings,
@@ -190,7 +196,7 @@ def _cmd_effects(args: argparse.Namespace) -> int:
     if args.measure:
         section["measure"] = args.measure
     settings = EffectSettings.from_config(section)
-    result = run_effects(args.input, settings)
+    result = run_effects(args.input, settings, studies=args.studies)
     write_effects(result, args.out, excluded=args.excluded)
     log.info(
         "%d effects written to %s; %d rows excluded",
@@ -319,12 +325,18 @@ def _cmd_changes(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from evsynth.paths import config_path_errors
     from evsynth.project.review import check_results, find_review
     from evsynth.report.build import build_report, build_tables
     from evsynth.report.exports import export_included
 
     found = find_review(args.folder, args.config)
     config = _load_config(str(found.config_file))
+    problems = config_path_errors(
+        config, found.root, found.config_file, args.review_dir
+    )
+    if problems:  # paths read from the config stay inside the review
+        raise problems[0]
     review = args.review_dir or found.data_dir(config)
     results = Path(args.results) if args.results else found.results
     out_dir = Path(args.out_dir) if args.out_dir else found.results / "report"
@@ -364,6 +376,7 @@ def _cmd_formats(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from evsynth.paths import review_path_errors
     from evsynth.project.configfile import _load_valid_config
     from evsynth.project.review import check_results, find_review, workflow_snakefile
 
@@ -375,6 +388,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     review = find_review(named[0] if named else None)
     config = _load_valid_config(review.config_file)
+    # paths read from the review's files stay inside it: checked before snakemake
+    # (or anything else) opens a file they name
+    problems = review_path_errors(config, review.root, review.config_file)
+    if problems:
+        raise problems[0]
     data = review.data_dir(config)
     if not data.is_dir():
         raise EvsynthError(
@@ -387,9 +405,83 @@ def _cmd_run(args: argparse.Namespace) -> int:
     command += ["--snakefile", str(workflow_snakefile())]
     command += ["--directory", str(review.root)]
     command += ["--cores", str(args.cores)]
-    command += list(args.snakemake_args)
+    extra = list(args.snakemake_args)
+    if _NO_LOCK_ARGS & set(extra):
+        # a dry run, an unlock or a lock-free run: no run to record
+        log.info("running: %s", " ".join(command + extra))
+        return subprocess.call(command + extra)
+    return _run_recorded(review.root, command, extra)
+
+
+#: Snakemake options with which a run takes no lock (or removes it).
+_NO_LOCK_ARGS = {
+    "-n",
+    "--dry-run",
+    "--dryrun",
+    "--unlock",
+    "--nolock",
+    "--summary",
+    "--detailed-summary",
+    "--list-rules",
+    "--list",
+    "-l",
+    "--lint",
+}
+
+
+def _run_recorded(root: Path, command: list[str], extra: list[str]) -> int:
+    """Run Snakemake on ``root`` with a PID file; clear a killed run's locks first.
+
+    A run killed by a signal or a power cut leaves Snakemake's locks in
+    ``.snakemake/locks``; when the process recorded in
+    ``.snakemake/evsynth_run.pid`` is gone they are cleared with ``snakemake
+    --unlock``. A live recorded process stops this run (exit 2).
+    """
+    from evsynth.project import runlock
+
+    if runlock.check_not_running(root):
+        record = runlock.read_record(root)
+        since = f", started {record.started}" if record and record.started else ""
+        pid = record.pid if record else "?"
+        log.warning(
+            "%s: the previous run (process %s%s) was interrupted; removing its "
+            "Snakemake lock (snakemake --unlock)",
+            root,
+            pid,
+            since,
+        )
+        unlocked = subprocess.run(
+            [*command, "--unlock"], capture_output=True, text=True, check=False
+        )
+        if unlocked.returncode != 0:
+            raise EvsynthError(
+                f"{root}: could not remove the lock of an interrupted run "
+                f"(snakemake --unlock: {unlocked.stderr.strip().splitlines()[-1:]})"
+            )
+    command = command + extra
     log.info("running: %s", " ".join(command))
-    return subprocess.call(command)
+    with runlock.recording(root) as record:
+        process = subprocess.Popen(command)
+        record.snakemake_pid = process.pid
+        record.snakemake_created = runlock._create_time(process.pid)
+        runlock.write_record(root, record)
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            # snakemake got the signal too and stops its jobs: let it finish
+            process.wait()
+            raise
+
+
+def _folder_argument(parser: argparse.ArgumentParser) -> None:
+    """Add the optional review folder argument ``DIR`` to a subcommand."""
+    parser.add_argument(
+        "folder",
+        nargs="?",
+        default=None,
+        metavar="DIR",
+        help="the review folder (default: the review of the current directory)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -551,6 +643,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CSV",
         help="where to write the excluded rows (default: excluded.csv beside --out)",
     )
+    p.add_argument(
+        "--studies",
+        default=None,
+        metavar="CSV",
+        help="studies.csv: refuse rows of a study it does not list",
+    )
     p.set_defaults(func=_cmd_effects)
 
     p = sub.add_parser(
@@ -684,13 +782,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ROUND",
         help="the later round (default: the latest snapshot)",
     )
-    p.add_argument(
-        "folder",
-        nargs="?",
-        default=None,
-        metavar="DIR",
-        help="the review folder (default: the review of the current directory)",
-    )
+    _folder_argument(p)
     p.add_argument(
         "--history",
         default=None,
@@ -713,13 +805,7 @@ def build_parser() -> argparse.ArgumentParser:
             "the included studies as RIS and CSV from a results folder."
         ),
     )
-    p.add_argument(
-        "folder",
-        nargs="?",
-        default=None,
-        metavar="DIR",
-        help="the review folder (default: the review of the current directory)",
-    )
+    _folder_argument(p)
     p.add_argument(
         "--config",
         default=None,
@@ -766,13 +852,7 @@ def build_parser() -> argparse.ArgumentParser:
             "unchanged, e.g. evsynth run DIR -- --dry-run."
         ),
     )
-    p.add_argument(
-        "folder",
-        nargs="?",
-        default=None,
-        metavar="DIR",
-        help="the review folder (default: the review of the current directory)",
-    )
+    _folder_argument(p)
     p.add_argument("--cores", default="2", help="CPU cores to use (default: 2)")
     p.add_argument(
         "--directory",
@@ -814,13 +894,62 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     _setup_logging(args.verbosity)
     try:
-        return int(args.func(args))
+        status = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except BrokenPipeError:
+        return _broken_pipe()
     except EvsynthError as exc:
         print(f"evsynth: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as exc:
+        # a full disk, a read-only or unwritable folder, a missing or wrong file
+        print(f"evsynth: error: {os_error_message(exc)}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("evsynth: interrupted", file=sys.stderr)
         return 130
+
+
+#: Exit status when the reader of stdout went away (``evsynth changes | head``):
+#: 128 + SIGPIPE, what a shell reports for a tool that the signal stopped.
+EXIT_BROKEN_PIPE = 141
+
+
+def _broken_pipe() -> int:
+    """Stop quietly after stdout was closed by its reader (Python's recipe)."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_BROKEN_PIPE
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line for an operating-system error: the file, then what went wrong.
+
+    Parameters
+    ----------
+    exc : OSError
+        The error (no space left, permission denied, read-only file system,
+        file not found, is a directory, ...).
+
+    Returns
+    -------
+    str
+        ``"<file>: <reason>"``, or the reason alone if no file is known.
+    """
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is None:
+        return reason
+    name = exc.filename
+    if isinstance(name, bytes):
+        name = name.decode(errors="replace")
+    text = f"{name}: {reason}"
+    if exc.filename2 is not None:
+        text += f" (and {exc.filename2})"
+    return text
 
 
 if __name__ == "__main__":  # pragma: no cover

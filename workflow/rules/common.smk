@@ -5,8 +5,15 @@ from pathlib import Path
 
 from evsynth import __version__ as EVSYNTH_VERSION
 from evsynth.errors import EvsynthError
+from evsynth.paths import (
+    SAFE_ANALYSIS,
+    SAFE_NAME,
+    config_path_errors,
+    searches_path_errors,
+)
 from evsynth.project.review import check_results
 from evsynth.validation import validate_config
+from evsynth.yamlsafe import read_yaml_mapping
 
 # the review's config file: the one given with --configfile, else the folder's own
 CONFIG_FILE = str(
@@ -15,8 +22,16 @@ CONFIG_FILE = str(
     ]
 )
 
+# Snakemake loaded the config with its own YAML reader, which takes a key given
+# twice (last wins) and expands aliases: read it again with evsynth's strict reader
+# (evsynth run has already done so), then validate what Snakemake loaded.
+read_yaml_mapping(CONFIG_FILE)
 config.update(validate_config(config, source=CONFIG_FILE))
 
+# every path of the config leads inside the review, before any file is opened
+PATH_ERRORS = config_path_errors(config, ".", CONFIG_FILE)
+if PATH_ERRORS:
+    raise PATH_ERRORS[0]
 REVIEW_DIR = Path(config["review_dir"])
 if not REVIEW_DIR.is_dir():
     raise EvsynthError(
@@ -45,12 +60,17 @@ def manifest_rows():
 
     Each listed export is parsed in a job of its own (so a new export is the only
     file read again); the import job validates the manifest properly and reports
-    any problem with its row and column.
+    any problem with its row and column. A name leading outside the searches
+    folder (or a link there leading elsewhere) stops the workflow here, before a
+    job is planned or a file opened.
     """
     import csv
 
     path = Path(review_path(config["records"]["manifest"]))
     folder = Path(review_path(config["records"]["searches_dir"]))
+    errors = searches_path_errors(path, folder)
+    if errors:
+        raise errors[0]
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.DictReader(handle))
@@ -88,6 +108,7 @@ SNAPSHOT_FILES = [
     "effects.csv",
     "pooled.csv",
     "prisma.json",
+    "decision_log.csv",
     "meta.json",
 ]
 CHANGES_FILES = [
@@ -106,7 +127,7 @@ CHANGES_FILES = [
 
 def parsed_exports():
     """The parsed form of every listed export (one import_search job each)."""
-    return [f"results/records/parsed/{name}.pkl" for name in MANIFEST_ROWS]
+    return [f"results/records/parsed/{name}.json" for name in MANIFEST_ROWS]
 
 
 def export_path(wildcards):

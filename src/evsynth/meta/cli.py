@@ -20,7 +20,15 @@ def read_meta_input(path: str | Path, args: argparse.Namespace) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", file=path)
-    table = pd.read_csv(path)
+    try:
+        table = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise InputError(
+            "empty file", file=path, line=1, expected="a header line: yi, vi"
+        ) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        text = " ".join(str(exc).split())
+        raise InputError(f"cannot be read as CSV: {text}", file=path) from None
     if "yi" not in table.columns or not ({"vi", "sei"} & set(table.columns)):
         raise InputError(
             "needs columns yi and vi (or sei)", file=path, line=1, expected="yi, vi"
@@ -44,7 +52,7 @@ def read_meta_input(path: str | Path, args: argparse.Namespace) -> pd.DataFrame:
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(
-                f"invalid value {table[column].iloc[row]!r}",
+                f"invalid value {str(table[column].iloc[row])!r}",
                 file=path,
                 line=row + 2,
                 row=row + 1,
@@ -52,11 +60,83 @@ def read_meta_input(path: str | Path, args: argparse.Namespace) -> pd.DataFrame:
                 expected="a number" + (" > 0" if column == "vi" else ""),
             )
         table[column] = values
+    _check_range(table, path)
     return table
 
 
+#: Largest absolute effect size, and the range of sampling variances, that the
+#: model can fit in double precision (weights 1/vi and squares yi**2/vi must
+#: stay far from overflow and underflow).
+MAX_ABS_YI = 1e50
+VI_RANGE = (1e-50, 1e50)
+
+
+def _check_range(table: pd.DataFrame, path: Path) -> None:
+    """Refuse effect sizes and variances too extreme to fit in floating point."""
+    low, high = VI_RANGE
+    for column, bad, expected in (
+        ("yi", table["yi"].abs() > MAX_ABS_YI, f"|yi| <= {MAX_ABS_YI:g}"),
+        (
+            "vi",
+            (table["vi"] < low) | (table["vi"] > high),
+            f"vi between {low:g} and {high:g}",
+        ),
+    ):
+        if bad.any():
+            rows = [int(i) + 1 for i in np.flatnonzero(bad.to_numpy())]
+            row = rows[0]
+            more = f" (rows {_rows(rows)})" if len(rows) > 1 else ""
+            raise InputError(
+                f"value {table[column].iloc[row - 1]:g} is too extreme to "
+                f"meta-analyse{more}; check the effect size and its variance "
+                "(a standard error given as a variance, or a wrong unit)",
+                file=path,
+                line=row + 1,
+                row=row,
+                column=column,
+                expected=expected,
+            )
+
+
+def _rows(rows: list[int]) -> str:
+    shown = ", ".join(str(r) for r in rows[:10])
+    return shown + (f" and {len(rows) - 10} more" if len(rows) > 10 else "")
+
+
+def _fit_problem(table: pd.DataFrame, path: str | Path, exc: Exception) -> InputError:
+    """Return the error for a model that cannot be fitted, naming extreme rows."""
+    vi, yi = table["vi"].to_numpy(float), table["yi"].to_numpy(float)
+    smallest, largest = int(np.argmin(vi)), int(np.argmax(vi))
+    extreme = int(np.argmax(np.abs(yi)))
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return InputError(
+        f"the meta-analysis cannot be fitted to these values ({detail}): the "
+        f"smallest vi is {vi[smallest]:g} (row {smallest + 1}), the largest "
+        f"{vi[largest]:g} (row {largest + 1}), the largest |yi| {abs(yi[extreme]):g} "
+        f"(row {extreme + 1}); variances that differ by many orders of magnitude, "
+        "or too few distinct values, leave the model undefined",
+        file=path,
+        expected="effect sizes and variances on a common, plausible scale",
+    )
+
+
 def meta_object(table: pd.DataFrame, args: argparse.Namespace) -> dict[str, Any]:
-    """Fit the model and the analyses asked for; keys as metafor's reference files."""
+    """Fit the model and the analyses asked for; keys as metafor's reference files.
+
+    A model that cannot be fitted (a singular matrix, a division by zero,
+    an overflow) is reported as an :class:`InputError` naming the input file
+    and its most extreme rows.
+    """
+    try:
+        with np.errstate(over="ignore", under="ignore"):
+            return _meta_object(table, args)
+    except InputError:
+        raise
+    except (np.linalg.LinAlgError, ArithmeticError, ValueError) as exc:
+        raise _fit_problem(table, args.input, exc) from None
+
+
+def _meta_object(table: pd.DataFrame, args: argparse.Namespace) -> dict[str, Any]:
     yi, vi = table["yi"].to_numpy(float), table["vi"].to_numpy(float)
     try:
         fit = rma(yi, vi, method=args.method, test=args.test, level=args.level)

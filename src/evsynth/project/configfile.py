@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from evsynth.errors import EvsynthError, InputError
 from evsynth.validation import describe_error, load_schema, with_defaults
+from evsynth.yamlsafe import read_yaml_mapping
 
 __all__ = ["check_config", "resolve_review"]
 
@@ -79,30 +79,6 @@ def resolve_review(
     return review.config_file, None, review.root
 
 
-def _yaml_lines(text: str) -> dict[tuple[Any, ...], int]:
-    """Line (1-based) of every key and list item of a YAML document."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return {}
-    lines: dict[tuple[Any, ...], int] = {}
-
-    def walk(node: yaml.Node | None, path: tuple[Any, ...]) -> None:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                here = (*path, key.value)
-                lines[here] = key.start_mark.line + 1
-                walk(value, here)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                here = (*path, index)
-                lines[here] = item.start_mark.line + 1
-                walk(item, here)
-
-    walk(root, ())
-    return lines
-
-
 def _line_of(lines: Mapping[tuple[Any, ...], int], path: Sequence[Any]) -> int | None:
     """Line of a key, or of its nearest parent written in the file."""
     path = tuple(path)
@@ -139,29 +115,14 @@ def check_config(path: str | Path) -> tuple[dict[str, Any] | None, list[InputErr
                 expected="a config (evsynth init writes one; or pass --config)",
             )
         ]
-    text = path.read_text(encoding="utf-8")
     try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, [
-            InputError(f"not valid YAML: {problem}", file=path, line=line),
-        ]
-    raw = {} if raw is None else raw
-    if not isinstance(raw, dict):
-        return None, [
-            InputError(
-                "not a YAML mapping of keys",
-                file=path,
-                line=1,
-                expected="keys such as review_dir, records, screening",
-            )
-        ]
+        document = read_yaml_mapping(path)
+    except InputError as error:
+        return None, [error]
+    raw = document.data
     schema = load_schema("config")
     filled = with_defaults(raw, schema)
-    lines = _yaml_lines(text)
+    lines = document.lines
     errors: list[InputError] = []
     validator = jsonschema.Draft202012Validator(schema)
     bad_paths: list[tuple[Any, ...]] = []

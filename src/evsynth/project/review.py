@@ -28,9 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from evsynth.errors import EvsynthError
+from evsynth.errors import EvsynthError, InputError
+from evsynth.yamlsafe import read_yaml
 
 __all__ = [
     "CONFIG_NAMES",
@@ -153,8 +152,8 @@ def _root_of_config(config_file: Path) -> Path:
 def _declared_data_dir(review: Review) -> Path | None:
     """Return the ``review_dir`` a config names, read leniently (None if unreadable)."""
     try:
-        raw = yaml.safe_load(review.config_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        raw = read_yaml(review.config_file).data
+    except InputError:  # the config's own check reports it
         return None
     if not isinstance(raw, dict):
         return None

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from evsynth.errors import EvsynthError
+from evsynth.paths import config_path_errors
 from evsynth.project.configfile import _load_valid_config, _setting, resolve_review
 from evsynth.project.review import check_results
 from evsynth.project.tables import (
@@ -157,6 +158,9 @@ def review_status(
     """
     config_path, review, root = resolve_review(directory, config)
     settings = _load_valid_config(config_path)
+    problems = config_path_errors(settings, root, config_path, review)
+    if problems:  # paths read from the config stay inside the review
+        raise problems[0]
     review = review if review is not None else root / settings["review_dir"]
     if not review.is_dir():
         raise EvsynthError(f"{review}: review folder not found")

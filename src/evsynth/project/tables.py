@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from evsynth.errors import InputError
-from evsynth.io import read_csv_text
-from evsynth.validation import coerce_cell, describe_error, load_schema
+from evsynth.io import read_csv_table
+from evsynth.validation import (
+    coerce_cell,
+    describe_error,
+    load_schema,
+    table_validator,
+)
 
 __all__ = ["TABLES", "TableCheck", "TableSpec", "check_table"]
 
@@ -236,8 +239,10 @@ def check_table(path: str | Path, schema_name: str) -> TableCheck:
     schema = load_schema(schema_name)
     required: list[str] = list(schema.get("required", []))
     try:
-        table = read_csv_text(
-            path, "a header line: " + ", ".join(_schema_columns(schema_name))
+        table, lines = read_csv_table(
+            path,
+            "a header line: " + ", ".join(_schema_columns(schema_name)),
+            refuse_controls=True,
         )
     except InputError as error:
         result.errors.append(error)
@@ -257,7 +262,7 @@ def check_table(path: str | Path, schema_name: str) -> TableCheck:
         )
     present_required = [c for c in required if c in table.columns]
     order = {c: i for i, c in enumerate(table.columns)}
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = table_validator(schema)
     for index, raw in enumerate(table.to_dict(orient="records")):
         row: dict[str, object] = {}
         for key, value in raw.items():
@@ -273,7 +278,7 @@ def check_table(path: str | Path, schema_name: str) -> TableCheck:
                 found[column] = InputError(
                     "empty cell",
                     file=path,
-                    line=index + 2,
+                    line=lines[index],
                     row=index + 1,
                     column=column,
                     expected=properties.get(column, {}).get("description", "a value"),
@@ -288,7 +293,7 @@ def check_table(path: str | Path, schema_name: str) -> TableCheck:
             found[column] = InputError(
                 f"invalid value {value!r}",
                 file=path,
-                line=index + 2,
+                line=lines[index],
                 row=index + 1,
                 column=column or None,
                 expected=describe_error(error),

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from evsynth.errors import InputError
+from evsynth.paths import config_path_errors, searches_path_errors
 from evsynth.project.configfile import _setting, check_config, resolve_review
 from evsynth.project.review import check_results
 from evsynth.project.status import _newer
@@ -170,10 +171,21 @@ def validate_review(
             return report
         settings_config = with_defaults({}, load_schema("config"))
         unreadable = True
+    named_review = review
     if review is None:
         review_dir = settings_config.get("review_dir")
         review = root / (review_dir if isinstance(review_dir, str) else "data")
     report.review_dir = review
+    # paths read from the config lead inside the review: no file is opened otherwise
+    path_errors = config_path_errors(settings_config, root, config_path, named_review)
+    report.add(path_errors)
+    refused = {e.location.column for e in path_errors}
+    if "review_dir" in refused:
+        report.notes.append(
+            "the input tables were not checked: review_dir leads outside the review "
+            "folder"
+        )
+        return report
     if not review.is_dir():
         report.add([InputError("review folder not found", file=review)])
         return report
@@ -185,21 +197,45 @@ def validate_review(
     for spec in TABLES:
         path = review / _setting(settings_config, spec.section, spec.setting)
         paths[spec.key] = path
+        if f"{spec.section}/{spec.setting}" in refused:
+            continue  # leads outside review_dir: not opened
         if not path.exists() and spec.key != "searches":
             continue  # optional, or the stage does not run without it
         check = check_table(path, spec.schema)
         checks[spec.key] = check
+        if spec.key == "searches" and not path_errors:
+            searches = review / _setting(settings_config, "records", "searches_dir")
+            _add_name_errors(check, searches_path_errors(path, searches))
         if path.is_file():
             report.files.append(path)
         report.add(check.errors)
+    if path_errors:
+        report.notes.append(
+            "the tables were not checked against each other: fix the config's "
+            "paths first"
+        )
+        return _sorted(report)
     _stage_checks(
         report, settings_config, bad_sections, review, paths, checks, Path(results)
     )
+    return _sorted(report)
+
+
+def _sorted(report: ValidationReport) -> ValidationReport:
+    """Problems grouped by file (in the order first met), then by line."""
     files = list(dict.fromkeys(p.file for p in report.problems))
     report.problems.sort(
         key=lambda p: (files.index(p.file), p.error.location.line or 0)
     )
     return report
+
+
+def _add_name_errors(check: TableCheck, errors: list[InputError]) -> None:
+    """Add the manifest's path problems, each in place of a schema problem of its cell."""
+    cells = {(e.location.row, e.location.column) for e in errors}
+    check.errors = [
+        e for e in check.errors if (e.location.row, e.location.column) not in cells
+    ] + errors
 
 
 def _stage_checks(
@@ -212,7 +248,8 @@ def _stage_checks(
     results: Path,
 ) -> None:
     """Run the stages' own checks on the files that passed their schema."""
-    from evsynth.effects.compute import EffectSettings, compute_effects
+    from evsynth.effects.compute import EffectSettings, compute_effects, row_problems
+    from evsynth.history.snapshot import check_decision_log
     from evsynth.qualitative.model import read_appraisal, read_cerqual, read_findings
     from evsynth.records import read_manifest
     from evsynth.rob.model import read_rob
@@ -294,6 +331,11 @@ def _stage_checks(
                             )
                         ]
                     )
+    # the decision log is append-only: compare it with the last run's snapshot
+    try:
+        check_decision_log(paths["decisions"], results / "history")
+    except InputError as exc:
+        report.add([exc])
     if records is not None:
         _screening_checks(report, config, bad_sections, paths, checks, records)
 
@@ -310,12 +352,10 @@ def _stage_checks(
                 compute_effects(single, effect_settings, source=paths["effects"])
             except InputError as exc:
                 report.add([_relocated(exc, paths["effects"], number - 1)])
-            if studies is not None and str(row["study_id"]) not in studies:
-                report.notes.append(
-                    f"{paths['effects']}, row {number}: study {row['study_id']!r} is "
-                    f"not in {paths['studies']}, so the meta-analyses have no study "
-                    "characteristics for it"
-                )
+        # exact duplicate rows, and rows of studies not in studies.csv
+        report.add(
+            row_problems(check.rows, paths["effects"], studies, paths["studies"])
+        )
 
     # risk of bias
     if ready("risk_of_bias"):
