@@ -242,13 +242,14 @@ def test_killed_run_reruns(example: Path, tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    # kill it once the records are imported: deduplication, screening, effects,
+    # meta-analyses and the report (most of the run) are still to come
     deadline = time.monotonic() + 120
-    meta = example / "results" / "meta"
+    records = example / "results" / "records" / "records.csv"
     while time.monotonic() < deadline and process.poll() is None:
-        if (example / "results" / "effects").is_dir() and not meta.is_dir():
+        if records.is_file():
             break
-        time.sleep(0.2)
-    time.sleep(1.0)
+        time.sleep(0.05)
     assert process.poll() is None, "the run ended before it could be killed"
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
