@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,26 @@ def shared() -> Path:
     if not (SHARED / "benchmarks").is_dir():
         pytest.skip(f"shared data not found at {SHARED} (set EVSYNTH_SHARED)")
     return SHARED
+
+
+def evsynth(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``evsynth ARGS`` in a subprocess (stdout and stderr captured)."""
+    return subprocess.run(
+        [sys.executable, "-m", "evsynth.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes (to show inputs are unchanged)."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def run_snakemake(workdir: Path, *extra: str, cores: int = 2):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,7 +21,7 @@ from evsynth.project.review import (
 )
 from evsynth.project.template import init_example, init_review
 from evsynth.project.update import apply_round
-from tests.conftest import REPO
+from tests.conftest import REPO, evsynth, tree
 
 EXAMPLE_SEARCHES = REPO / "data/searches"
 
@@ -45,24 +43,6 @@ def _fill(review: Path, files: list[str], reviewers: list[str]) -> None:
         text.replace("[reviewer_1, reviewer_2]", "[" + ", ".join(reviewers) + "]"),
         encoding="utf-8",
     )
-
-
-def _evsynth(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "evsynth.cli", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-    )
-
-
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def _reset(review: Path) -> None:
@@ -124,7 +104,7 @@ def test_init_gives_each_review_its_own_id(tmp_path):
         ids.append(line.split(":", 1)[1].strip())
     assert ids[0] != ids[1]
     assert all(i.startswith("mentoring-for-care-leavers-") for i in ids)
-    assert _evsynth("validate", str(tmp_path / "a")).returncode == 0
+    assert evsynth("validate", str(tmp_path / "a")).returncode == 0
 
 
 # --- the guard against mixing ---------------------------------------------------------
@@ -148,7 +128,7 @@ def test_results_of_another_review_stop_every_command(tmp_path):
         ["changes", str(tmp_path / "b")],
         ["report", str(tmp_path / "b")],
     ):
-        proc = _evsynth(*command)
+        proc = evsynth(*command)
         assert proc.returncode == 2, (command, proc.stderr)
         assert "written by another review: 'Review A'" in proc.stderr, command
         assert str((tmp_path / "a").resolve()) in proc.stderr
@@ -270,13 +250,13 @@ def test_apply_round_checks_everything_before_writing(tmp_path):
     (package / "studies_rows.csv").write_text(
         "study_id,record_id,colour\ns1,x:1,blue\n", encoding="utf-8"
     )
-    before = _tree(tmp_path / "mine")
+    before = tree(tmp_path / "mine")
     review = find_review(tmp_path / "mine")
     with pytest.raises(
         EvsynthError, match=r"studies_rows.csv, line 1, column 'colour'"
     ):
         apply_round(package, review)
-    assert _tree(tmp_path / "mine") == before  # nothing written
+    assert tree(tmp_path / "mine") == before  # nothing written
     (package / "studies_rows.csv").write_text(
         "record_id,study_id\nx:1,s1\n", encoding="utf-8"
     )
@@ -299,23 +279,23 @@ def test_apply_round_checks_everything_before_writing(tmp_path):
 def test_two_reviews_never_mix(tmp_path):
     """Two reviews run in either order give what each gives alone, each in its folder."""
     a, b = tmp_path / "a", tmp_path / "b"
-    assert _evsynth("init", str(a), "--title", "Review A").returncode == 0
-    assert _evsynth("init", str(b), "--title", "Review B").returncode == 0
+    assert evsynth("init", str(a), "--title", "Review A").returncode == 0
+    assert evsynth("init", str(b), "--title", "Review B").returncode == 0
     _fill(a, ["medline.nbib", "psycinfo_ovid.ris"], ["ann", "ben"])
     _fill(b, ["scopus.csv", "wos.txt"], ["cleo", "dev"])
 
     alone = {}
     for review in (a, b):
-        proc = _evsynth("run", "--cores", "2", str(review))
+        proc = evsynth("run", "--cores", "2", str(review))
         assert proc.returncode == 0, proc.stderr[-3000:]
-        alone[review] = _tree(review / "results")
+        alone[review] = tree(review / "results")
         _reset(review)
     # b first, from elsewhere; then a, from inside its folder with no folder named
-    assert _evsynth("run", "--cores", "2", str(b), cwd=tmp_path).returncode == 0
-    proc = _evsynth("run", "--cores", "2", cwd=a)
+    assert evsynth("run", "--cores", "2", str(b), cwd=tmp_path).returncode == 0
+    proc = evsynth("run", "--cores", "2", cwd=a)
     assert proc.returncode == 0, proc.stderr[-3000:]
     for review, other in ((a, b), (b, a)):
-        results = _tree(review / "results")
+        results = tree(review / "results")
         assert results == alone[review]
         assert (review / ".snakemake").is_dir()
         assert (review / "results/logs/report.log").is_file()
@@ -342,18 +322,18 @@ def test_two_reviews_never_mix(tmp_path):
 
     # validate, status and changes answer for the review they are given
     for review, reviewers, title in ((a, "ann", "Review A"), (b, "cleo", "Review B")):
-        valid = _evsynth("validate", str(review))
+        valid = evsynth("validate", str(review))
         assert valid.returncode == 0, valid.stdout + valid.stderr
         assert str(other_folder(review, a, b)) not in valid.stdout
-        status = _evsynth("status", "--json", str(review))
+        status = evsynth("status", "--json", str(review))
         assert status.returncode == 0, status.stderr
         data = json.loads(status.stdout)
         assert data["title"] == title
         assert data["results"] == str(review / "results")
         assert reviewers in json.dumps(data["stages"]["screening"])
-        inside = _evsynth("status", "--json", cwd=review / "searches")
+        inside = evsynth("status", "--json", cwd=review / "searches")
         assert json.loads(inside.stdout)["title"] == title
-        changes = _evsynth("changes", str(review))
+        changes = evsynth("changes", str(review))
         assert changes.returncode == 2  # one round only: nothing to compare, said so
         assert "only round 0 to compare" in changes.stderr
         assert "Traceback" not in changes.stderr

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from evsynth.history.changes import update_flow
-from tests.conftest import REPO
+from tests.conftest import REPO, evsynth
 
 pytestmark = pytest.mark.workflow
 
@@ -25,16 +25,6 @@ def _git_status() -> str:
         check=False,
     )
     return proc.stdout if proc.returncode == 0 else "(not a git checkout)"
-
-
-def _evsynth(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "evsynth.cli", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-    )
 
 
 def _apply(script, review) -> subprocess.CompletedProcess[str]:
@@ -54,10 +44,10 @@ def test_update_round_keeps_ids_and_reports_changes(tmp_path):
     """
     status_before = _git_status()
     review = tmp_path / "example"
-    made = _evsynth("init", "--example", str(review))
+    made = evsynth("init", "--example", str(review))
     assert made.returncode == 0, made.stderr
     assert (review / "data/updates/round_1/apply.py").is_file()
-    run = _evsynth("run", "--cores", "2", str(review))
+    run = evsynth("run", "--cores", "2", str(review))
     assert run.returncode == 0, run.stderr[-3000:]
     results = review / "results"
     records = pd.read_csv(results / "records/records.csv", dtype=str)
@@ -78,7 +68,7 @@ def test_update_round_keeps_ids_and_reports_changes(tmp_path):
     assert again.returncode == 2
     assert "applied before" in again.stderr
     # run inside the review folder, with no folder named
-    proc = _evsynth("run", "--cores", "2", cwd=review)
+    proc = evsynth("run", "--cores", "2", cwd=review)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert _git_status() == status_before
 
@@ -118,9 +108,9 @@ def test_update_round_keeps_ids_and_reports_changes(tmp_path):
     assert (results / "report/index.html").read_text(encoding="utf-8").count(
         "round 1"
     ) > 0
-    dry = _evsynth("run", str(review), "--", "--dry-run")
+    dry = evsynth("run", str(review), "--", "--dry-run")
     assert "Nothing to be done" in dry.stdout + dry.stderr
-    changes = _evsynth("changes", str(review))
+    changes = evsynth("changes", str(review))
     assert changes.returncode == 0, changes.stderr
     assert "changes from round 0 to round 1" in changes.stdout
 

@@ -159,21 +159,13 @@ def name_error(
 
 def _line_finder(config_file: str | Path) -> Callable[[tuple[Any, ...]], int | None]:
     """Return a finder of the line of a config key, or of its nearest parent."""
-    from evsynth.yamlsafe import read_yaml
+    from evsynth.yamlsafe import YamlDocument, read_yaml
 
     try:
-        lines = read_yaml(config_file).lines
+        document = read_yaml(config_file)
     except InputError:  # reported by the config's own checks
-        lines = {}
-
-    def line_of(path: tuple[Any, ...]) -> int | None:
-        while path:
-            if path in lines:
-                return lines[path]
-            path = path[:-1]
-        return None
-
-    return line_of
+        document = YamlDocument(None)
+    return document.line_of
 
 
 def config_path_errors(

@@ -22,6 +22,7 @@ line and, where known, the key path (``column 'meta/level'``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,26 @@ class YamlDocument:
 
     data: Any
     lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
+
+    def line_of(self, path: Sequence[Any]) -> int | None:
+        """Return the line of a key, or of its nearest parent written in the file.
+
+        Parameters
+        ----------
+        path : sequence
+            The key's path (``("meta", "analyses", 0, "name")``).
+
+        Returns
+        -------
+        int or None
+            The 1-based line, or None if not even the top key is in the file.
+        """
+        here = tuple(path)
+        while here:
+            if here in self.lines:
+                return self.lines[here]
+            here = here[:-1]
+        return None
 
 
 class _Refused(yaml.YAMLError):

@@ -4,12 +4,14 @@ the evsynth command in a subprocess, and the checks every refusal must pass."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from evsynth.project.template import init_example
+from tests.conftest import evsynth, tree
+
+__all__ = ["assert_refused", "evsynth", "example", "tree"]
 
 
 @pytest.fixture
@@ -18,26 +20,6 @@ def example(tmp_path: Path) -> Path:
     folder = tmp_path / "review"
     init_example(folder)
     return folder
-
-
-def evsynth(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``evsynth ARGS`` in a subprocess (stdout and stderr captured)."""
-    return subprocess.run(
-        [sys.executable, "-m", "evsynth.cli", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-    )
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` with its bytes (to show inputs are unchanged)."""
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def assert_refused(proc: subprocess.CompletedProcess[str], *fragments: str) -> None:

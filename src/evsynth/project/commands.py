@@ -64,6 +64,30 @@ def _cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _review_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments naming a review: ``DIR``, ``--config``, ``--results``."""
+    parser.add_argument(
+        "directory",
+        nargs="?",
+        default=None,
+        metavar="DIR",
+        help="the review folder (default: the review of the current directory)",
+    )
+    parser.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="config file (default: DIR/config.yaml, or DIR/config/config.yaml); "
+        "with --config, DIR is the folder of the input tables",
+    )
+    parser.add_argument(
+        "--results",
+        default=None,
+        metavar="RESULTS",
+        help="the workflow's results folder (default: DIR/results)",
+    )
+
+
 def add_commands(subparsers: Any) -> None:
     """Register ``init``, ``validate`` and ``status`` on evsynth's subparsers.
 
@@ -74,10 +98,6 @@ def add_commands(subparsers: Any) -> None:
         command's ``func`` takes the parsed arguments and returns the exit
         status.
     """
-    config_help = (
-        "config file (default: DIR/config.yaml, or DIR/config/config.yaml); with "
-        "--config, DIR is the folder of the input tables"
-    )
     p = subparsers.add_parser(
         "init",
         help="create a new review folder with every template file",
@@ -120,20 +140,7 @@ def add_commands(subparsers: Any) -> None:
             "2 if there is any problem, 0 otherwise."
         ),
     )
-    p.add_argument(
-        "directory",
-        nargs="?",
-        default=None,
-        metavar="DIR",
-        help="the review folder (default: the review of the current directory)",
-    )
-    p.add_argument("--config", default=None, metavar="FILE", help=config_help)
-    p.add_argument(
-        "--results",
-        default=None,
-        metavar="RESULTS",
-        help="the workflow's results folder (default: DIR/results)",
-    )
+    _review_arguments(p)
     p.set_defaults(func=_cmd_validate)
 
     p = subparsers.add_parser(
@@ -149,19 +156,6 @@ def add_commands(subparsers: Any) -> None:
             "which results are older than their inputs."
         ),
     )
-    p.add_argument(
-        "directory",
-        nargs="?",
-        default=None,
-        metavar="DIR",
-        help="the review folder (default: the review of the current directory)",
-    )
-    p.add_argument("--config", default=None, metavar="FILE", help=config_help)
-    p.add_argument(
-        "--results",
-        default=None,
-        metavar="RESULTS",
-        help="the workflow's results folder (default: DIR/results)",
-    )
+    _review_arguments(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_status)

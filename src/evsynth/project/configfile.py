@@ -79,16 +79,6 @@ def resolve_review(
     return review.config_file, None, review.root
 
 
-def _line_of(lines: Mapping[tuple[Any, ...], int], path: Sequence[Any]) -> int | None:
-    """Line of a key, or of its nearest parent written in the file."""
-    path = tuple(path)
-    while path:
-        if path in lines:
-            return lines[path]
-        path = path[:-1]
-    return None
-
-
 def check_config(path: str | Path) -> tuple[dict[str, Any] | None, list[InputError]]:
     """Check a config file and return it with defaults and every problem found.
 
@@ -122,12 +112,11 @@ def check_config(path: str | Path) -> tuple[dict[str, Any] | None, list[InputErr
     raw = document.data
     schema = load_schema("config")
     filled = with_defaults(raw, schema)
-    lines = document.lines
     errors: list[InputError] = []
     validator = jsonschema.Draft202012Validator(schema)
     bad_paths: list[tuple[Any, ...]] = []
     for error in sorted(
-        validator.iter_errors(filled), key=lambda e: _line_of(lines, e.path) or 0
+        validator.iter_errors(filled), key=lambda e: document.line_of(e.path) or 0
     ):
         where = tuple(error.path)
         bad_paths.append(where)
@@ -145,7 +134,7 @@ def check_config(path: str | Path) -> tuple[dict[str, Any] | None, list[InputErr
                         InputError(
                             f"unknown key {key!r}",
                             file=path,
-                            line=_line_of(lines, (*where, key)),
+                            line=document.line_of((*where, key)),
                             column="/".join(str(p) for p in (*where, key)),
                             expected="one of " + ", ".join(allowed),
                         )
@@ -155,7 +144,7 @@ def check_config(path: str | Path) -> tuple[dict[str, Any] | None, list[InputErr
             InputError(
                 error.message,
                 file=path,
-                line=_line_of(lines, where),
+                line=document.line_of(where),
                 column="/".join(str(p) for p in where) or "(top level)",
                 expected=describe_error(error),
             )
@@ -169,7 +158,7 @@ def check_config(path: str | Path) -> tuple[dict[str, Any] | None, list[InputErr
                 InputError(
                     exc.message,
                     file=path,
-                    line=_line_of(lines, column.split("/")),
+                    line=document.line_of(column.split("/")),
                     column=column or None,
                     expected=exc.expected,
                 )
