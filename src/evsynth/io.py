@@ -326,6 +326,54 @@ def check_csv_scan(
                 )
 
 
+def check_csv_file(
+    path: str | Path, expected: str, *, refuse_controls: bool = False
+) -> CsvScan:
+    """Check that a file is a well-formed UTF-8 CSV, before any reader parses it.
+
+    The one gate every CSV reader of evsynth passes (:func:`read_csv_table`,
+    and readers that let pandas infer numbers after it): duplicate headers, a
+    quoted cell that never closes (named at the line where it opens), rows
+    wider than the header, and, with ``refuse_controls``, control characters.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    expected : str
+        What the file should hold, for the error message.
+    refuse_controls : bool
+        Whether a control character in a cell is refused (input tables).
+
+    Returns
+    -------
+    CsvScan
+        The file's rows as scanned.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, not UTF-8, or fails a check; the message names
+        the file, the line and what was expected.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", file=path, expected=expected)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8 text: byte {raw[exc.start]:#04x} cannot be decoded",
+            file=path,
+            line=raw.count(b"\n", 0, exc.start) + 1,
+            expected=f"a CSV saved as UTF-8 with {expected}",
+        ) from None
+    scan = scan_csv(text, path)
+    check_csv_scan(scan, path, refuse_controls=refuse_controls)
+    return scan
+
+
 def read_csv_table(
     path: str | Path, expected: str, *, refuse_controls: bool = False
 ) -> tuple[pd.DataFrame, list[int]]:
@@ -353,20 +401,7 @@ def read_csv_table(
         As :func:`read_csv_text`.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", file=path, expected=expected)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"not UTF-8 text: byte {raw[exc.start]:#04x} cannot be decoded",
-            file=path,
-            line=raw.count(b"\n", 0, exc.start) + 1,
-            expected=f"a CSV saved as UTF-8 with {expected}",
-        ) from None
-    scan = scan_csv(text, path)
-    check_csv_scan(scan, path, refuse_controls=refuse_controls)
+    scan = check_csv_file(path, expected, refuse_controls=refuse_controls)
     try:
         frame = pd.read_csv(
             path, dtype=str, keep_default_na=False, encoding="utf-8-sig"

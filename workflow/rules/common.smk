@@ -55,8 +55,25 @@ def search_exports():
     return sorted(str(p) for p in folder.rglob("*") if p.is_file())
 
 
+def manifest_table(path):
+    """The manifest's rows, read by evsynth's strict CSV reader.
+
+    An unreadable manifest plans no import jobs here: the import job reads it
+    again and stops with a message naming the file, line and column.
+    """
+    from evsynth.errors import InputError
+    from evsynth.io import read_csv_text
+
+    try:
+        frame = read_csv_text(path, "a header line: file, database, ...")
+    except (InputError, OSError):
+        return []
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    return frame.to_dict("records")
+
+
 def manifest_rows():
-    """The manifest's file and format columns, read leniently when the workflow is parsed.
+    """The manifest's file and format columns, read when the workflow is parsed.
 
     Each listed export is parsed in a job of its own (so a new export is the only
     file read again); the import job validates the manifest properly and reports
@@ -64,18 +81,12 @@ def manifest_rows():
     folder (or a link there leading elsewhere) stops the workflow here, before a
     job is planned or a file opened.
     """
-    import csv
-
     path = Path(review_path(config["records"]["manifest"]))
     folder = Path(review_path(config["records"]["searches_dir"]))
     errors = searches_path_errors(path, folder)
     if errors:
         raise errors[0]
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return {}
+    rows = manifest_table(path)
     out = {}
     for row in rows:
         name = (row.get("file") or "").strip()
@@ -89,14 +100,8 @@ MANIFEST_ROWS = manifest_rows()
 
 def current_round():
     """The latest update round of the manifest (0 for the original searches)."""
-    import csv
-
     path = Path(review_path(config["records"]["manifest"]))
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            values = [row.get("update", "") for row in csv.DictReader(handle)]
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return 0
+    values = [row.get("update", "") for row in manifest_table(path)]
     rounds = [int(v) for v in values if str(v).strip().isdigit()]
     return max(rounds, default=0)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from evsynth.errors import InputError
-from evsynth.io import frame_to_csv, write_files
+from evsynth.io import check_csv_file, frame_to_csv, read_csv_text, write_files
 from evsynth.meta.analyses import (
     AnalysisResult,
     MetaSettings,
@@ -32,7 +32,10 @@ def read_inputs(
     The study characteristics (design, year, ...) come from each study's main
     report row; ``year`` orders the cumulative meta-analysis.
     """
-    table = pd.read_csv(effects, keep_default_na=True)
+    check_csv_file(
+        effects, "results/effects/effects.csv as the effects stage writes it"
+    )
+    table = pd.read_csv(effects, keep_default_na=True, encoding="utf-8-sig")
     missing = [c for c in EFFECT_COLUMNS if c not in table.columns]
     if missing:
         raise InputError(
@@ -43,7 +46,7 @@ def read_inputs(
         )
     info = None
     if studies is not None and Path(studies).is_file():
-        info = pd.read_csv(studies, dtype=str, keep_default_na=False)
+        info = read_csv_text(studies, "a header line: study_id, report_id, role, ...")
         if "role" in info.columns:
             info = info[info["role"] == "main"]
     return table, info

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from evsynth.errors import InputError
+from evsynth.io import check_csv_file
 from evsynth.meta import bias, dependence, sensitivity, subgroups
 from evsynth.meta.analyses import MetaSettings, fit_metareg, json_ready
 from evsynth.meta.rma import predict, rma, summary_dict
@@ -18,10 +19,9 @@ from evsynth.meta.rma import predict, rma, summary_dict
 def read_meta_input(path: str | Path, args: argparse.Namespace) -> pd.DataFrame:
     """Read the CSV and check its columns (yi with vi or sei, and named columns)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", file=path)
+    check_csv_file(path, "a header line: yi, vi (or sei), and the named columns")
     try:
-        table = pd.read_csv(path)
+        table = pd.read_csv(path, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
         raise InputError(
             "empty file", file=path, line=1, expected="a header line: yi, vi"

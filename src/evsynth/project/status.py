@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from evsynth.errors import EvsynthError
+from evsynth.io import read_csv_text
 from evsynth.paths import config_path_errors
 from evsynth.project.configfile import _load_valid_config, _setting, resolve_review
 from evsynth.project.review import check_results
@@ -30,15 +31,15 @@ __all__ = ["format_status", "review_status"]
 
 
 def _read_csv(path: Path) -> pd.DataFrame | None:
-    """Read a CSV as text (None if it does not exist or cannot be read)."""
+    """Read a CSV as text with the strict reader (None if it does not exist).
+
+    A table that exists but is malformed (a quote that never closes, a column
+    named twice) is an error naming its line, as in every other command, so that
+    the status never counts rows a broken quote has swallowed.
+    """
     if not path.is_file():
         return None
-    try:
-        table = pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding="utf-8-sig"
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
-        return None
+    table = read_csv_text(path, "a CSV table with a header line")
     table.columns = [str(c).strip().lower() for c in table.columns]
     return table
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evsynth.errors import EvsynthError
+from evsynth.io import check_csv_file
 from evsynth.project.configfile import _load_valid_config
 from evsynth.project.review import Review, example_folder
 
@@ -56,6 +57,7 @@ class AppliedRound:
 
 def _header_and_rows(path: Path) -> tuple[list[str], list[list[str]], str]:
     """Read a CSV as its header, its rows and its text."""
+    check_csv_file(path, "a CSV table with a header line", refuse_controls=True)
     try:
         text = path.read_text(encoding="utf-8-sig")
         table = list(csv.reader(io.StringIO(text, newline="")))

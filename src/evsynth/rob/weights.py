@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from evsynth.io import read_csv_text
+
 
 def study_weights(studies: str | Path | None) -> dict[str, float] | None:
     """Return each study's participants (``n_total`` of its main row in studies.csv).
@@ -16,7 +18,7 @@ def study_weights(studies: str | Path | None) -> dict[str, float] | None:
     """
     if studies is None or not Path(studies).is_file():
         return None
-    table = pd.read_csv(studies, dtype=str, keep_default_na=False)
+    table = read_csv_text(studies, "a header line: study_id, report_id, role, ...")
     if not {"study_id", "n_total"} <= set(table.columns):
         return None
     sizes = pd.to_numeric(table["n_total"], errors="coerce")
