@@ -59,7 +59,9 @@ def script_main(log_path: str | None) -> Iterator[None]:
 
     Messages go to the rule's log file. Bad input ends the job with the
     one-line message (in the log and on stderr, no traceback) and exit status 1;
-    Snakemake then removes the job's outputs.
+    Snakemake then removes the job's outputs. The message is also left in
+    ``.snakemake/evsynth_refusals/`` so that ``evsynth run`` ends with it and
+    exit status 2 (see :func:`evsynth.project.runlock.record_refusal`).
 
     Parameters
     ----------
@@ -70,6 +72,8 @@ def script_main(log_path: str | None) -> Iterator[None]:
     ------
     None
     """
+    from evsynth.project import runlock
+
     _setup_logging(0, path=log_path)
     try:
         yield
@@ -79,12 +83,14 @@ def script_main(log_path: str | None) -> Iterator[None]:
         if isinstance(exc, InputError):
             # a stage stops at the first problem of a file; validate lists all
             log.info("`evsynth validate` lists every problem of the input tables")
+        runlock.record_refusal(str(exc))
         raise SystemExit(1) from None
     except OSError as exc:
         # a full disk or an unwritable results folder: one line, no traceback
         message = os_error_message(exc)
         log.error("%s", message)
         print(f"evsynth: error: {message}", file=sys.stderr)
+        runlock.record_refusal(message)
         raise SystemExit(1) from None
 
 
@@ -126,6 +132,19 @@ def _load_config(path: str) -> dict:
     return validate_config(read_yaml_mapping(config_path).data, source=path)
 
 
+def _check_stage_paths(config: dict, config_file: str, review_dir: str) -> None:
+    """Stop if a table path of the config leads out of the stage's ``REVIEW_DIR``.
+
+    The stage commands read the config's tables inside the folder named on the
+    command line, whichever config they were given (``--config`` included).
+    """
+    from evsynth.paths import config_path_errors
+
+    problems = config_path_errors(config, review_dir, config_file, review_dir)
+    if problems:
+        raise problems[0]
+
+
 def _stage_config(args: argparse.Namespace, required: bool = True) -> str | None:
     """Return the config of a stage command: ``--config``, else the review's own.
 
@@ -157,6 +176,7 @@ def _cmd_screening(args: argparse.Namespace) -> int:
 
     args.config = _stage_config(args)
     config = _load_config(args.config)
+    _check_stage_paths(config, args.config, args.review_dir)
     section = config["screening"]
     settings = Settings.from_config(section, source=args.config)
     review = Path(args.review_dir)
@@ -252,6 +272,7 @@ def _cmd_qualitative(args: argparse.Namespace) -> int:
     args.config = _stage_config(args, required=False)
     if args.config:
         config = _load_config(args.config)
+        _check_stage_paths(config, args.config, args.review_dir)
         section = dict(config["qualitative"])
         studies = review / config["screening"]["studies"]
     result = run_qualitative(
@@ -460,17 +481,32 @@ def _run_recorded(root: Path, command: list[str], extra: list[str]) -> int:
             )
     command = command + extra
     log.info("running: %s", " ".join(command))
+    runlock.clear_refusals(root)
     with runlock.recording(root) as record:
         process = subprocess.Popen(command)
         record.snakemake_pid = process.pid
         record.snakemake_created = runlock._create_time(process.pid)
         runlock.write_record(root, record)
         try:
-            return process.wait()
+            code = process.wait()
         except KeyboardInterrupt:
             # snakemake got the signal too and stops its jobs: let it finish
             process.wait()
             raise
+    refusals = runlock.read_refusals(root) if code != 0 else []
+    if not refusals:
+        return code
+    # a job refused its input: the run ends like every other command on bad
+    # input, with the message(s) last and exit status 2
+    for message in refusals:
+        print(f"evsynth: error: {message}", file=sys.stderr)
+    print(
+        f"evsynth: the run stopped on {len(refusals)} input problem(s) above; "
+        "fix the file named and run again (evsynth validate lists every problem "
+        "of the input tables)",
+        file=sys.stderr,
+    )
+    return EXIT_INPUT
 
 
 def _folder_argument(parser: argparse.ArgumentParser) -> None:

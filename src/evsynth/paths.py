@@ -245,7 +245,7 @@ def config_path_errors(
     analyses = meta.get("analyses") if isinstance(meta, Mapping) else None
     for index, analysis in enumerate(analyses if isinstance(analyses, list) else []):
         name = analysis.get("name") if isinstance(analysis, Mapping) else None
-        # the schema's pattern lets a final line break through ('$'); the rest
+        # a name with a final line break (the schema refuses it too); the rest
         # of a bad name is the schema's problem
         if (
             isinstance(name, str)

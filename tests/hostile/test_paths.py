@@ -436,7 +436,7 @@ def test_a_tampered_parsed_export_stops_the_next_run(example):
     os.utime(target)  # newer than records.csv: the import runs again
     proc = evsynth("run", "--cores", "1", str(example))
     out = proc.stdout + proc.stderr
-    assert proc.returncode != 0
+    assert proc.returncode == 2, out[-3000:]  # the import job refused its input
     assert "Traceback" not in (example / "results/logs/import_records.log").read_text()
     assert str(Path("results/records/parsed") / f"{FIRST}.json") in out
     assert "not a parsed export evsynth wrote" in out
@@ -488,3 +488,35 @@ def test_the_import_refuses_a_manifest_name_outside_with_row_and_column(example,
     )
     with pytest.raises(InputError):
         read_manifest(searches / "searches.csv", searches)
+
+
+@pytest.mark.parametrize(
+    ("command", "key"),
+    [
+        ("screening", "screening/decisions"),
+        ("screening", "screening/studies"),
+        ("qualitative", "qualitative/findings"),
+    ],
+)
+def test_a_stage_command_with_config_checks_its_paths(example, command, key):
+    # --config FILE REVIEW_DIR: the config's tables are read inside REVIEW_DIR,
+    # and a path of the config leading out of it is refused like everywhere else
+    outside = copy_inputs_outside(example)
+    lure = outside / "lure.csv"
+    lure.write_text("record_id,stage,reviewer,decision\n")
+    section, name = key.split("/")
+    edit_config(
+        example, lambda s: s[section].__setitem__(name, "../outside_data/lure.csv")
+    )
+    other = example.parent / "elsewhere.yaml"
+    shutil.copy(example / "config/config.yaml", other)
+    before = tree(example.parent)
+    out = example / "results/out"
+    records = ["--records-dir", str(example / "results/records")]
+    proc = evsynth(
+        command, str(example / "data"), "--out-dir", str(out), "--config", str(other),
+        *(records if command == "screening" else []),
+    )  # fmt: skip
+    assert_refused(proc, "elsewhere.yaml", f"column '{key}'", "leads outside")
+    assert tree(example.parent) == before
+    assert not out.exists()

@@ -226,6 +226,52 @@ def test_schema_errors_keep_their_lines(example):
     assert f"line {line}, column 'records/count_mismatch'" in proc.stdout
 
 
+@pytest.mark.parametrize(
+    ("start", "new", "key"),
+    [
+        ("review_id:", 'review_id: "evsynth-copy\\n"', "review_id"),
+        ("  reviewers:", '  reviewers: [amira, "jonas\\n"]', "reviewers"),
+    ],
+)
+def test_a_trailing_line_break_does_not_pass_a_name_pattern(example, start, new, key):
+    # Python's re lets `$` match before a final line break; the schemas' patterns
+    # end in `(?!\n)$` so that a name with one is refused, as in ECMA-262
+    path = config_of(example)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    line = next(i for i, x in enumerate(lines, 1) if x.startswith(start))
+    lines[line - 1] = new + "\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    proc = evsynth("validate", str(example))
+    assert_refused(proc, f"line {line}", key)
+
+
+def _patterns(node: object) -> list[str]:
+    if isinstance(node, dict):
+        found = [v for k, v in node.items() if k == "pattern" and isinstance(v, str)]
+        return found + [p for v in node.values() for p in _patterns(v)]
+    if isinstance(node, list):
+        return [p for v in node for p in _patterns(v)]
+    return []
+
+
+def test_no_schema_pattern_accepts_a_trailing_line_break():
+    import re
+
+    import yaml
+
+    folder = Path(__file__).parents[2] / "src/evsynth/schemas"
+    samples = ["abc", "a1", "2023-01-01", "2023-01-01T10:00:00Z", "x.ris"]
+    checked = 0
+    for path in sorted(folder.glob("*.yaml")):
+        for pattern in _patterns(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            matching = [s for s in samples if re.search(pattern, s)]
+            assert matching, (path.name, pattern)  # the samples exercise it
+            for sample in matching:
+                assert not re.search(pattern, sample + "\n"), (path.name, pattern)
+                checked += 1
+    assert checked >= 12
+
+
 # --- the reader itself ------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -204,3 +205,61 @@ def recording(root: Path) -> Iterator[RunRecord]:
         if current is not None and current.pid == record.pid:
             with contextlib.suppress(OSError):
                 (root / PID_FILE).unlink()
+
+
+#: Where a workflow job that refused its input leaves its message, relative to
+#: the review folder (one file per refusal; cleared when ``evsynth run`` starts).
+REFUSALS = Path(".snakemake") / "evsynth_refusals"
+
+
+def record_refusal(message: str, root: Path | None = None) -> None:
+    """Leave a job's refusal message for ``evsynth run`` to report (exit 2).
+
+    A Snakemake job runs in the review folder; a job stopped by bad input (or a
+    full disk) leaves its one-line message here, so that ``evsynth run`` can tell
+    a refused input (exit 2) from a failed run (Snakemake's exit 1). Nothing is
+    written outside a Snakemake working folder (one with ``.snakemake/``).
+
+    Parameters
+    ----------
+    message : str
+        The one-line message the job printed.
+    root : Path, optional
+        The review folder (default: the current directory).
+    """
+    base = Path.cwd() if root is None else root
+    if not (base / ".snakemake").is_dir():
+        return
+    folder = base / REFUSALS
+    try:
+        folder.mkdir(exist_ok=True)
+        handle, _ = tempfile.mkstemp(dir=folder, prefix="job-", suffix=".txt")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(message.replace("\n", " ") + "\n")
+    except OSError:  # a full disk: the job's own message still reaches stderr
+        return
+
+
+def clear_refusals(root: Path) -> None:
+    """Remove the refusal messages of an earlier run of ``root``."""
+    folder = root / REFUSALS
+    if folder.is_dir():
+        for path in folder.glob("job-*.txt"):
+            path.unlink(missing_ok=True)
+
+
+def read_refusals(root: Path) -> list[str]:
+    """Return the refusal messages the jobs of the last run of ``root`` left."""
+    folder = root / REFUSALS
+    if not folder.is_dir():
+        return []
+    paths = sorted(folder.glob("job-*.txt"), key=lambda p: (p.stat().st_mtime_ns, p))
+    messages = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if text and text not in messages:
+            messages.append(text)
+    return messages
