@@ -401,3 +401,25 @@ def test_appended_decision_row_still_runs(ran):
     )
     assert len(recorded.splitlines()) == len(lines) + 1
     assert "superseded" not in recorded  # hashes, not the text
+
+
+# --- effects too extreme to meta-analyse ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "what"),
+    [
+        ("sd_pooled", "1e-60", "SMD -5.08e+59"),  # g = -0.51 / 1e-60 × J(154 df)
+        ("sd_pooled", "1e-200", "effect size"),  # overflows on the way
+    ],
+)
+def test_an_effect_too_extreme_to_pool_is_refused_at_its_row(
+    example, column, value, what
+):
+    set_cell(example / EFFECTS, 1, column, value)
+    before = tree(example)
+    proc = stage_effects(example)
+    assert_refused(
+        proc, EFFECTS, "line 2", "row 1", f"column '{column}'", what, "too extreme"
+    )
+    assert tree(example) == before

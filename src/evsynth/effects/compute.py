@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from evsynth.effects import formulas as fm
@@ -492,6 +493,8 @@ def compute_row(
         effect, details = _compute_set(chosen, row, settings, target)
     except ValueError as exc:
         raise _row_error(str(exc), chosen) from None
+    except (OverflowError, ZeroDivisionError):  # beyond double precision
+        raise _extreme_error("effect size", chosen, row) from None
     # other complete sets of the same kind must agree
     for other in sets[1:]:
         if other.group != chosen.group:
@@ -544,7 +547,53 @@ def compute_row(
     elif asked is None and effect.measure == "OR" and settings.binary_to_smd != "none":
         effect = fm.or_to_smd(effect, method=settings.binary_to_smd)
         details["converted"] = f"log OR to SMD ({settings.binary_to_smd})"
+    _check_fittable(effect, chosen, row)
     return effect, chosen, details
+
+
+def _check_fittable(
+    effect: fm.Effect, chosen: InputSet, row: Mapping[str, object]
+) -> None:
+    """Refuse an effect too extreme for a model to fit, naming the likely column.
+
+    The column named is the one of the row's statistics furthest from 1 in
+    orders of magnitude (a standard deviation of 1e-200, a mean in the wrong
+    unit), since that is what makes the effect or its variance extreme.
+    """
+    from evsynth.meta import MAX_ABS_YI, VI_RANGE
+
+    low, high = VI_RANGE
+    if abs(effect.yi) <= MAX_ABS_YI and low <= effect.vi <= high:
+        return
+    what = (
+        f"{effect.measure} {effect.yi:.3g}"
+        if abs(effect.yi) > MAX_ABS_YI
+        else f"sampling variance {effect.vi:.3g} of {effect.measure} {effect.yi:.3g}"
+    )
+    raise _extreme_error(what, chosen, row)
+
+
+def _extreme_error(what: str, chosen: InputSet, row: Mapping[str, object]) -> _RowError:
+    """Return the error for an effect (or variance) beyond what a model can fit."""
+    from evsynth.meta import MAX_ABS_YI, VI_RANGE
+
+    low, high = VI_RANGE
+    values = {}
+    for column in chosen.required:
+        try:
+            value = abs(_num(row, column))
+        except (TypeError, ValueError):
+            continue
+        if value > 0 and np.isfinite(value):
+            values[column] = abs(np.log10(value))
+    column = max(values, key=values.__getitem__) if values else chosen.required[0]
+    return _RowError(
+        f"the {what} computed from {chosen.label} is too extreme to meta-analyse; "
+        f"check {column} (a unit, a standard error given as a variance, or a typo)",
+        column,
+        f"statistics giving |yi| <= {MAX_ABS_YI:g} and a variance between "
+        f"{low:g} and {high:g}",
+    )
 
 
 def _group_sd(
@@ -671,7 +720,12 @@ def compute_effects(
         ids = {c: row.get(c) for c in ID_COLUMNS}
         ids["comparison"] = ids["comparison"] or "main"
         try:
-            outcome = compute_row(row, settings)
+            try:
+                outcome = compute_row(row, settings)
+            except (OverflowError, ZeroDivisionError):  # a conversion's overflow
+                raise _extreme_error(
+                    "effect size", complete_sets(row)[0], row
+                ) from None
         except _RowError as exc:
             raise InputError(
                 str(exc),
