@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 from evsynth.errors import InputError
 from evsynth.records.dedup import deduplicate
 from evsynth.records.dedup import keys as k
-from evsynth.records.dedup.rules import DISTINCT, DUPLICATE, compare
+from evsynth.records.dedup.rules import (
+    DISTINCT,
+    DUPLICATE,
+    KEEP_APART,
+    UNCERTAIN,
+    compare,
+)
 from tests.conftest import REPO
 
 BASE = {
@@ -394,7 +400,9 @@ def test_magazine_kicker_before_headline_merges():
         ),
         (variant(type="erratum", pages="1034", doi=None), "notice_vs_paper"),
         (  # Web of Science titles a correction with the corrected article's citation
-            variant(title=BASE["title"] + " (vol 164, pg 739, 2010)", pages="1034"),
+            variant(
+                title=BASE["title"] + " (vol 164, pg 739, 2010)", pages="1034", doi=None
+            ),
             "notice_vs_paper",
         ),
         (  # and Embase in its own form
@@ -494,6 +502,331 @@ def test_parts_of_a_series_stay_apart():
 )
 def test_title_numbers(title, numbers):
     assert k.title_numbers(k.title_key(title)) == numbers
+
+
+# --- look-alikes: notices and parts of a series (issue 18) --------------------------
+
+T = BASE["title"]
+#: The look-alike record of the issue: same authors, journal and year, no pages,
+#: no DOI (so nothing but the title tells it from the article).
+BARE = {"pages": None, "doi": None, "volume": None, "issue": None}
+
+PART_TITLES = [
+    (T + ": Part II", {"2"}),
+    (T + ". Part 2", {"2"}),
+    (T + ", Pt. 2", {"2"}),
+    (T + ", part two", {"2"}),
+    (T + " (Part 2 of 3)", {"2"}),
+    (T + " - second part", {"2"}),
+    (T + " (2)", {"2"}),
+    (T + " (II): results at two years", {"2"}),
+    ("II: " + T, {"2"}),
+    (T + ". III", {"3"}),
+    ("Paper 2: " + T, {"2"}),
+    (T + ", Part B: outcomes", {"b"}),
+    (T + ", Teil 2", {"2"}),
+    (T + " (continued)", {"continued"}),
+]
+
+
+@pytest.mark.parametrize(("title", "markers"), PART_TITLES)
+def test_part_markers(title, markers):
+    assert k.part_markers(title) == markers
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Taking part in mentoring: outcomes for young people leaving care",
+        "Part-time work and mental health of foster carers",
+        "Mentoring is part of the answer",
+        "Medicare Part D coverage and adherence",  # a programme, not a part
+        "A glucagon-like peptide-1 (GLP-1) receptor agonist, exendin-4",
+        "Outcomes of type II diabetes in 2009 and 2010",
+        "Shiga toxin stx(1)-positive E. coli in day care",
+        "V. cholerae in foster care",
+        "First report of mentoring in foster care",
+        "Factor IX deficiency: 20 years on",
+        "Effects of (1) mentoring and (2) skills groups on children",
+        "Phase II trial of mentoring for children in foster care",
+        "Chapter 9: Clinical applications of HPV testing",
+    ],
+)
+def test_ordinary_titles_carry_no_part_marker(title):
+    assert k.part_markers(title) == frozenset()
+
+
+NOTICE_TITLES = [
+    ("Erratum: " + T, "correction"),
+    ("Erratum to: " + T, "correction"),
+    ("ERRATUM - " + T, "correction"),
+    ("Correction: " + T, "correction"),
+    ("Correction to: " + T, "correction"),
+    ("Author correction: " + T, "correction"),
+    ("Mentoring: correction to Taussig et al. (2010)", "correction"),
+    (
+        f'Corrigendum to "{T}" [Arch Pediatr Adolesc Med 164 (2010) 739-746]',
+        "correction",
+    ),
+    (T + " [Erratum]", "correction"),
+    (T + " (vol 164, pg 739, 2010)", "correction"),
+    ("Retraction: " + T, "retraction"),
+    ("Notice of retraction: " + T, "retraction"),
+    ("RETRACTED: " + T, "retraction"),
+    ("Expression of concern: " + T, "concern"),
+    ("Editorial expression of concern: " + T, "concern"),
+    ("Comment on: " + T, "comment"),
+    ("Comment on " + T, "comment"),
+    ("Mentoring is not enough - a commentary on " + T, "comment"),
+    ("Letter to the editor: " + T, "comment"),
+    ("Re: " + T, "comment"),
+    (T + " (Letter)", "comment"),
+    ("Reply: " + T, "reply"),
+    ("In reply", "reply"),
+    ("Reply to Smith and Jones", "reply"),
+    ("Response to: " + T, "reply"),
+    ("Response to the letter by Smith", "reply"),
+    ("Response to Smith: mentoring still works", "reply"),
+    (T + ": a reply", "reply"),
+    (T + " - authors' reply", "reply"),
+    ("Authors' reply to Smith (2011)", "reply"),
+    ("Editorial: " + T, "editorial"),
+]
+
+
+@pytest.mark.parametrize(("title", "kind"), NOTICE_TITLES)
+def test_notice_kinds(title, kind):
+    assert k.notice_kind(title) == kind
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Correction of post-stroke cognitive impairments using computer programs",
+        "Response to radiofrequency ablation of pulmonary tumours",
+        "Responses of proximal tubule sodium transporters to injury",
+        "In response to stress, foster children adapt",
+        "Letter writing as a therapy for children in foster care",
+        "Retraction of the upper eyelid after surgery",
+        "Re-evaluation of a mentoring program for children in foster care",
+        "Effects of photos and comments on demand in sharing economy",
+        "Correspondence analysis of placement histories",
+        "Comments and controversies in foster care research",
+        "A bias correction to estimates of placement stability",
+        # MEDLINE's note says the article has an erratum: it is the article
+        T + ".[Erratum appears in Arch Pediatr Adolesc Med. 2010;164(11):1034]",
+        T + ". [published erratum appears in Arch Pediatr Adolesc Med 2010]",
+    ],
+)
+def test_ordinary_titles_name_no_notice(title):
+    assert k.notice_kind(title) == ""
+
+
+def _both_ways(a: dict, b: dict) -> set[tuple[str, str]]:
+    first, second = decide(a, b), decide(b, a)
+    return {(first.verdict, first.rule), (second.verdict, second.rule)}
+
+
+@pytest.mark.parametrize("title", [t for t, _ in PART_TITLES])
+def test_part_never_merges_with_the_whole(title):
+    part = variant(title=title, **BARE)
+    # the issue's case: nothing but the title tells them apart
+    assert _both_ways(variant(**BARE), part) == {(DISTINCT, "part_vs_whole")}
+    assert _both_ways(BASE, part) == {(DISTINCT, "part_vs_whole")}
+    # the same DOI, or the same journal, volume and first page: a reviewer
+    # decides, and until then they stay apart
+    same_doi = variant(title=title, pages=None)
+    assert _both_ways(BASE, same_doi) == {(UNCERTAIN, "part_vs_whole_same_citation")}
+    same_place = variant(title=title, doi=None)
+    assert _both_ways(BASE, same_place) == {(UNCERTAIN, "part_vs_whole_same_citation")}
+
+
+def test_parts_with_different_markers_never_merge():
+    one = variant(title=T + ", part one", **BARE)
+    two = variant(title=T + " (2)", **BARE)
+    assert _both_ways(one, two) == {(DISTINCT, "different_parts")}
+    cited = {"pages": "739-746", "volume": "164"}
+    assert _both_ways({**one, **cited}, {**two, **cited}) == {
+        (UNCERTAIN, "different_parts_same_citation")
+    }
+    # one part written two ways is one record
+    roman = variant(title=T + ": Part II", **BARE)
+    arabic = variant(title=T.upper() + ". Part 2", **BARE)
+    assert decide(roman, arabic).verdict == DUPLICATE
+
+
+STRICT = [(t, kind) for t, kind in NOTICE_TITLES if kind != "editorial"]
+
+
+@pytest.mark.parametrize(("title", "kind"), STRICT)
+def test_notice_never_merges_with_its_article(title, kind):
+    notice = variant(title=title, **BARE)
+    assert _both_ways(variant(**BARE), notice) == {(DISTINCT, "notice_vs_paper")}
+    assert _both_ways(BASE, notice) == {(DISTINCT, "notice_vs_paper")}
+    # an erratum usually has its own DOI; with the article's DOI or pages a
+    # reviewer decides, and until then they stay apart
+    same_doi = variant(title=title, pages=None)
+    assert _both_ways(BASE, same_doi) == {(UNCERTAIN, "notice_vs_paper_same_citation")}
+    same_place = variant(title=title, doi=None)
+    assert _both_ways(BASE, same_place) == {
+        (UNCERTAIN, "notice_vs_paper_same_citation")
+    }
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Erratum: " + T, "Reply: " + T),
+        ("Comment on " + T, "Reply to comment on " + T),
+        ("Retraction: " + T, "Expression of concern: " + T),
+        ("Correction: " + T, "Editorial: " + T),
+    ],
+)
+def test_notices_of_different_kinds_never_merge(a, b):
+    first, second = variant(title=a, **BARE), variant(title=b, **BARE)
+    assert _both_ways(first, second) == {(DISTINCT, "different_notices")}
+
+
+def test_notice_title_against_a_record_typed_as_another_notice():
+    erratum = variant(title="Erratum: " + T, **BARE)
+    letter = variant(type="letter", **BARE)
+    assert _both_ways(erratum, letter) == {(DISTINCT, "different_notices")}
+    # a record typed erratum with the bare title may be the same erratum
+    typed = variant(type="erratum", **BARE)
+    assert decide(erratum, typed).verdict == DUPLICATE
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Taking part in mentoring: outcomes for young people leaving care",
+        "Commentary on mentoring programs for children in foster care",
+        "Effects of photos and comments on demand in the sharing economy",
+        "Correction of post-stroke cognitive impairments using computer programs",
+        "Response to radiofrequency ablation of pulmonary tumours in adults",
+        "Mentoring is part of the answer for children in foster care",
+    ],
+)
+def test_ordinary_words_still_merge(title):
+    # the same record from two databases: case, a full stop and the DOI differ
+    one = variant(title=title)
+    other = variant(title=title.upper() + ".", doi=None, pages="739-46")
+    assert _both_ways(one, other) <= {
+        (DUPLICATE, "same_title_same_pages"),
+        (DUPLICATE, "same_title_and_details"),
+    }
+
+
+def test_a_typo_in_the_marker_word_is_the_same_title():
+    # one database's copy garbles the word that makes the title a notice or a
+    # part: the same title, so the other fields decide as for any copy
+    commentary = variant(title="A commentary on mentoring for children in foster care")
+    typo = {
+        **commentary,
+        "title": commentary["title"].replace("commentary", "commenutary"),
+    }
+    assert k.notice_kind(typo["title"]) == ""
+    assert _both_ways(commentary, typo) == {(DUPLICATE, "same_doi")}
+    rejoinder = variant(title="A rejoinder to Rigdon et al. (2014)")
+    squashed = {**rejoinder, "title": " ARejoinder to Rigdon et al. (2014)"}
+    assert _both_ways(rejoinder, squashed) == {(DUPLICATE, "same_doi")}
+    part = variant(title=T + ": Part II", doi=None)
+    assert _both_ways(part, {**part, "title": T + ": Prat II"}) == {
+        (DUPLICATE, "same_title_same_pages")
+    }
+    # a dropped marker, a changed number or an erratum is no typo
+    for a, b in [
+        (T + " (2)", T),
+        (T + ": Part I", T + ": Part II"),
+        (T + ", part three", T + ", part there"),
+        ("Erratum: " + T, T),
+        ("Reply: " + T, "Re: " + T),
+    ]:
+        assert decide(variant(title=a), variant(title=b)).verdict != DUPLICATE
+
+
+_PARTS = st.sampled_from([t[len(T) :] for t, _ in PART_TITLES if t.startswith(T)])
+_NOTICES = st.sampled_from(["Erratum: ", "Correction to: ", "Reply: ", "Re: "])
+
+
+@given(
+    _WORDS,
+    st.one_of(_PARTS, _NOTICES),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+)
+def test_look_alikes_never_merge_whatever_the_fields(
+    words, marker, same_doi, same_pages, same_volume, same_year
+):
+    """Whatever the title and whichever fields agree, a title with a notice or
+    part marker is never a duplicate of the same title without it."""
+    title = " ".join(["mentoring", *words]).capitalize()
+    marked = marker + title if marker.endswith(" ") else title + marker
+    article = variant(title=title)
+    look_alike = variant(
+        title=marked,
+        doi=BASE["doi"] if same_doi else "10.1001/other.2010.9",
+        pages=BASE["pages"] if same_pages else "1034",
+        volume=BASE["volume"] if same_volume else "165",
+        year=BASE["year"] if same_year else "2011",
+    )
+    for comparison in (decide(article, look_alike), decide(look_alike, article)):
+        assert comparison.verdict != DUPLICATE
+        if same_doi or (same_pages and same_volume):
+            assert comparison.rule.endswith("_same_citation")
+
+
+def test_cluster_keeps_a_look_alike_left_to_review_apart():
+    # r0~r1 and r1~r2 are duplicates, r0/r2 a look-alike sharing its citation:
+    # no chain may join them
+    from evsynth.records.dedup.engine import cluster
+    from evsynth.records.dedup.rules import Comparison
+
+    def pair(verdict, rule):
+        return Comparison(1.0, 1.0, 0, True, True, True, None, None, verdict, rule)
+
+    comparisons = {
+        (0, 1): pair(DUPLICATE, "same_title_and_details"),
+        (1, 2): pair(DUPLICATE, "same_title_and_details"),
+        (0, 2): pair(UNCERTAIN, "notice_vs_paper_same_citation"),
+    }
+    labels = cluster(3, comparisons, [0, 0, 0]).labels
+    assert labels[0] != labels[2]
+    # an ordinary uncertain pair does not keep them apart
+    comparisons[(0, 2)] = pair(UNCERTAIN, "similar_title")
+    assert len(set(cluster(3, comparisons, [0, 0, 0]).labels)) == 1
+
+
+def test_issue_look_alikes_stay_apart_in_a_run():
+    records = [
+        BASE,
+        variant(title=T + ": Part II", **BARE),
+        variant(title="Erratum: " + T, **BARE),
+        # the erratum under the article's DOI: kept apart, sent to review
+        variant(title="Erratum: " + T, pages="1034"),
+        variant(title=T.upper(), doi=None),  # a copy of the article
+    ]
+    result = deduplicate(frame(records))
+    # the article with its copy, Part II alone, the erratum's two records
+    assert list(result.unique["merged_ids"]) == ["r1; r5", "r2", "r3; r4"]
+    review = result.review.set_index(["record_id_a", "record_id_b"])
+    assert review.loc[("r1", "r4"), "rule"] == "notice_vs_paper_same_citation"
+    # a reviewer who says the two are one item is followed
+    decisions = pd.DataFrame(
+        [
+            {
+                "record_id_a": "r1",
+                "record_id_b": "r2",
+                "verdict": "duplicate",
+                "reviewer": "AB",
+                "date": "2026-01-01",
+            }
+        ]
+    )
+    merged = deduplicate(frame([BASE, records[3]]), decisions=decisions)
+    assert list(merged.unique["merged_ids"]) == ["r1; r2"]
 
 
 def test_titles_in_other_scripts_merge():
@@ -625,6 +958,9 @@ def test_every_rule_is_explained_in_the_readme():
         re.findall(r'verdict\((?:DUPLICATE|DISTINCT|UNCERTAIN), "(\w+)"\)', source)
     )
     names |= {"same_doi", "same_pmid", "reviewer"}
+    # the look-alike rules are named by look_alike() and its "_same_citation"
+    names |= {"notice_vs_paper", "different_notices", "part_vs_whole"}
+    names |= {"different_parts"} | KEEP_APART
     assert len(names) > 20
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `(\w+)`(?:, `(\w+)`)? \|", readme, re.MULTILINE))

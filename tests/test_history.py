@@ -484,8 +484,10 @@ def test_snapshot_files_and_content(tmp_path: Path) -> None:
             "effects.csv": ["effects/effects.csv"],
             "pooled.csv": ["meta/summary.csv"],
             "prisma.json": ["screening/prisma_counts.json"],
+            "certainty.csv": ["grade/certainty.csv"],
         },
-        "missing": [],
+        # the fake results have no GRADE stage (tests/test_history_certainty.py)
+        "missing": ["grade/certainty.csv"],
     }
 
 
@@ -514,6 +516,7 @@ def test_snapshot_before_effects_and_meta(tmp_path: Path) -> None:
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["missing"] == [
         "effects/effects.csv",
+        "grade/certainty.csv",
         "meta/summary.csv",
         "screening/final_decisions.csv",
         "screening/prisma_counts.json",
@@ -723,7 +726,22 @@ def test_pooled_analyses_in_one_round_only(tmp_path: Path) -> None:
 
 
 def test_summary(history: Path) -> None:
-    assert compare_rounds(history, 0, 1).summary == {
+    summary = compare_rounds(history, 0, 1).summary
+    # no GRADE stage in these results: nothing rated in either round (the
+    # certainty entry is tested in tests/test_history_certainty.py)
+    assert summary.pop("certainty") == {
+        "recorded": {"old": True, "new": True},
+        "analyses": {"old": 0, "new": 0},
+        "changed": 0,
+        "unchanged": 0,
+        "added": 0,
+        "removed": 0,
+        "not_recorded": 0,
+        "level_down": 0,
+        "level_up": 0,
+        "changes": [],
+    }
+    assert summary == {
         "old": 0,
         "new": 1,
         "records": {"old": 5, "new": 10},
@@ -959,6 +977,9 @@ def test_living_prisma_table(history: Path) -> None:
         "website_results": (2, 1, 3),
         "organisation_results": (0, 0, 0),
         "citations_results": (0, 0, 0),
+        # snapshots without the other-methods column's removals read as 0
+        "other_removed_dbr": (0, 0, 0),
+        "other_removed_within": (0, 0, 0),
         "duplicates": (5, 3, 8),
         "excluded_automatic": (0, 0, 0),
         "excluded_other": (0, 0, 0),

@@ -201,3 +201,103 @@ def test_formula_injection_is_guarded(tmp_path):
     write_import(import_files([path]), out)
     table = pd.read_csv(out, dtype=str)
     assert table["title"].iloc[0].startswith("'=")
+
+
+# --- Record fidelity across the outputs ---------------------------------------
+
+LANCET_DOI = "10.1016/S0140-6736(06)68734-5"
+
+
+def test_import_issues_csv_lists_repaired_wos_lines(tmp_path):
+    # A Web of Science line without the space after its tag used to be read into
+    # the title with nothing in import_issues.csv.
+    wos = (
+        "FN Clarivate Analytics Web of Science\nVR 1.0\n"
+        "PT J\nAU Halkes, PHA\nTI Aspirin plus dipyridamole\n"
+        "TIversus aspirin alone\n"  # line 6
+        "PY 2006\nUT WOS:000237903100024\nER\n\nEF\n"
+    )
+    manifest, folder = make_review(
+        tmp_path,
+        ["wos.txt,Web of Science,database,2023-05-01,0,,1"],
+        {"wos.txt": wos},
+    )
+    out = tmp_path / "out"
+    write_import(
+        import_searches(manifest, folder),
+        out / "records.csv",
+        out / "summary.csv",
+        out / "import_issues.csv",
+    )
+    issues = pd.read_csv(out / "import_issues.csv", dtype=str, keep_default_na=False)
+    assert len(issues) == 1
+    row = issues.iloc[0]
+    assert (row["file"], row["line"], row["source_row"], row["field"]) == (
+        "wos.txt",
+        "6",
+        "1",
+        "TI",
+    )
+    assert row["record_id"] == "web_of_science:ut:000237903100024"
+    assert "read as a continuation" in row["message"]
+    summary = pd.read_csv(out / "summary.csv")
+    assert summary["n_issues"].tolist() == [1]
+
+
+def test_group_authors_column_in_records_csv(tmp_path):
+    pubmed = (
+        "PMID- 16714187\nTI  - Aspirin plus dipyridamole.\n"
+        "FAU - Halkes, Paul H A\nAU  - Halkes PH\nCN  - ESPRIT Study Group\n"
+        "DP  - 2006\n"
+    )
+    manifest, folder = make_review(
+        tmp_path,
+        ["medline.nbib,MEDLINE,database,2023-05-01,0,,1"],
+        {"medline.nbib": pubmed},
+    )
+    out = tmp_path / "records.csv"
+    write_import(import_searches(manifest, folder), out)
+    table = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert table["authors"].iloc[0] == "Halkes, Paul H A; ESPRIT Study Group"
+    assert table["group_authors"].iloc[0] == "ESPRIT Study Group"
+
+
+def test_doi_as_written_through_dedup_and_ris_export(tmp_path):
+    # One article from two databases, its DOI in capitals in one and in small
+    # letters in the other: one DOI, merged, and every output shows it as the
+    # kept record (the Embase one, the more complete) wrote it.
+    from evsynth.records.dedup import deduplicate
+    from evsynth.report.exports import ris_text
+
+    ris = (
+        "TY  - JOUR\nAU  - Halkes, P. H.\nAU  - van Gijn, J.\n"
+        "TI  - Aspirin plus dipyridamole versus aspirin alone after cerebral "
+        "ischaemia of arterial origin (ESPRIT)\nPY  - 2006\nJO  - Lancet\n"
+        "VL  - 367\nIS  - 9523\n"
+        f"SP  - 1665\nEP  - 1673\nDO  - {LANCET_DOI}\nER  - \n"
+    )
+    pubmed = (
+        "PMID- 16714187\nTI  - Aspirin plus dipyridamole versus aspirin alone after "
+        "cerebral ischaemia of arterial origin (ESPRIT).\nFAU - Halkes, P H\n"
+        "FAU - van Gijn, J\nDP  - 2006\n"
+        f"LID - {LANCET_DOI.lower()} [doi]\n"
+    )
+    manifest, folder = make_review(
+        tmp_path,
+        [
+            "embase.ris,Embase,database,2023-05-01,0,,1",
+            "medline.nbib,MEDLINE,database,2023-05-01,0,,1",
+        ],
+        {"embase.ris": ris, "medline.nbib": pubmed},
+    )
+    records = import_searches(manifest, folder).records
+    assert list(records["doi"]) == [LANCET_DOI, LANCET_DOI.lower()]
+    # the id of a record known by its DOI does not depend on the DOI's case
+    assert records["record_id"].iloc[0] == f"embase:doi:{LANCET_DOI.lower()}"
+    result = deduplicate(records)
+    assert len(result.unique) == 1
+    kept = result.unique.iloc[0]
+    assert kept["record_id"] == records["record_id"].iloc[0]
+    assert kept["doi"] == LANCET_DOI
+    assert kept["dois"] == LANCET_DOI  # one DOI, not two spellings
+    assert f"DO  - {LANCET_DOI}\n" in ris_text(result.unique)

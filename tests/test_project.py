@@ -336,7 +336,7 @@ def test_init_force_adds_only_the_missing_files(tmp_path, capsys):
 def test_validate_passes_on_the_example(built, capsys):
     report = validate_review(built / "data", built / "config.yaml", built / "results")
     assert report.ok, [str(p) for p in report.problems]
-    assert len(report.files) == 10  # the config and nine tables
+    assert len(report.files) == 11  # the config and ten tables (grade.csv too)
     assert not any("not checked" in note for note in report.notes), report.notes
     code = run(
         "validate",
@@ -347,7 +347,7 @@ def test_validate_passes_on_the_example(built, capsys):
         built / "results",
     )
     assert code == 0
-    assert capsys.readouterr().out == "all 10 files valid\n"
+    assert capsys.readouterr().out == "all 11 files valid\n"
 
 
 def edit(path: Path, row: int, column: str, value: str) -> None:
@@ -400,7 +400,7 @@ def test_validate_reports_every_problem_of_every_file(example, capsys):
             and what in line
         ]
         assert len(hits) == 1, (path, number, column, lines)
-    assert lines[-1].startswith("5 problem(s) in 4 file(s) of 10 checked")
+    assert lines[-1].startswith("5 problem(s) in 4 file(s) of 11 checked")
     assert len(lines) == 6
     # the risk-of-bias check stops at its first problem and says so
     rob_line = next(line for line in lines if line.startswith(str(rob)))
@@ -423,6 +423,26 @@ def test_validate_checks_record_ids_against_the_results(example):
     report = validate_review(data, example / "config.yaml", example / "none")
     assert report.ok
     assert any("record ids were not checked" in note for note in report.notes)
+
+
+def test_validate_checks_the_study_labels(example):
+    data = example / "data"
+    studies = data / "studies.csv"
+    table = pd.read_csv(studies, dtype=str, keep_default_na=False)
+    table["label"] = ""
+    # powers2012_mylife (row 4, line 5) named like geenen2013_takecharge, whose
+    # main report (Geenen, Powers, Powers ... 2013) gives "Geenen et al. 2013"
+    table.loc[table["study_id"] == "powers2012_mylife", "label"] = "Geenen et al. 2013"
+    table.to_csv(studies, index=False, lineterminator="\n")
+    report = validate_review(data, example / "config.yaml", example / "results")
+    expected = (
+        f"{studies}, line 5, row 4, column 'label': the label 'Geenen et al. 2013' "
+        "of study 'powers2012_mylife' is also the label of study "
+        "'geenen2013_takecharge' (expected a label no other study has (give the "
+        "other study a label of its own too)) [this check stops at the first "
+        "problem in the file; more may follow]"
+    )
+    assert [str(p) for p in report.problems] == [expected]
 
 
 def test_validate_reports_every_config_problem_with_its_line(tmp_path):

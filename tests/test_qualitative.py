@@ -227,6 +227,7 @@ def test_barrier_table(findings):
         "studies",
         "perspectives",
         "example_excerpts",
+        "study_ids",
     ]
     assert table.to_dict(orient="records") == [
         {
@@ -238,6 +239,7 @@ def test_barrier_table(findings):
             # the shortest excerpt, then the shortest from another study
             "example_excerpts": "Adults always leave (s1, p. 6) | "
             "I didn't trust her at first (s2, Table 2)",
+            "study_ids": "s1; s2; s10",
         },
         {
             "theme": "Matching",
@@ -246,6 +248,7 @@ def test_barrier_table(findings):
             "studies": "s2",
             "perspectives": "Practitioner (1)",
             "example_excerpts": "Waiting lists for a match were long (s2, Section 4.2)",
+            "study_ids": "s2",
         },
         {
             "theme": "Stigma",
@@ -255,6 +258,7 @@ def test_barrier_table(findings):
             "perspectives": "Young person (1)",
             "example_excerpts": "I didn't want people to know I was in care "
             "(s10, p. 13)",
+            "study_ids": "s10",
         },
     ]
 
@@ -304,6 +308,7 @@ def test_soqf_derives_the_contributing_studies(inputs, findings):
         "Studies contributing to the review finding",
         "CERQual assessment of confidence",
         "Explanation of CERQual assessment",
+        "study_ids",
     ]
     assert soqf.to_dict(orient="list") == {
         "#": [1, 2, 3],
@@ -324,6 +329,8 @@ def test_soqf_derives_the_contributing_studies(inputs, findings):
             "Moderate concerns about adequacy",
             "One study, thin data",
         ],
+        # without labels, the studies are named by their ids
+        "study_ids": ["s1; s2", "s1; s2; s10", "s10"],
     }
 
 
@@ -340,6 +347,7 @@ def test_evidence_profile_columns(inputs, findings):
         "Relevance",
         "CERQual assessment of confidence in the evidence",
         "Explanation of CERQual assessment",
+        "study_ids",
     ]
     first = profile.iloc[0]
     assert first["Methodological limitations"] == "No or very minor concerns"
@@ -369,13 +377,14 @@ def test_evidence_profile_adds_component_notes(tmp_path, findings):
 def test_casp_table(inputs):
     table = casp_table(read_appraisal(inputs[1], STUDIES))
     headers = [f"{i}. {q}" for i, q in CASP_ITEMS.items()]
-    assert list(table.columns) == ["study_id", *headers, "appraiser"]
+    assert list(table.columns) == ["study_id", "study", *headers, "appraiser"]
     assert headers[0] == "1. Was there a clear statement of the aims of the research?"
     assert headers[9] == "10. How valuable is the research?"
     assert table["study_id"].tolist() == ["s1", "s2"]
     s1 = table.iloc[0].tolist()
     assert s1 == [
         "s1",
+        "s1",  # no labels: the study is shown by its id
         *["Yes"] * 5,
         "Can't tell",
         "Yes",
@@ -385,7 +394,7 @@ def test_casp_table(inputs):
         "AB",
     ]
     s2 = table.iloc[1].tolist()
-    assert s2 == ["s2", "Yes", "No", *[""] * 7, "Yes: Valuable", "CD"]
+    assert s2 == ["s2", "s2", "Yes", "No", *[""] * 7, "Yes: Valuable", "CD"]
 
 
 # --- bad input ------------------------------------------------------------------------
@@ -700,7 +709,8 @@ def test_docx_tables(written, stem, n_columns, headers):
     document = Document(str(path))
     assert len(document.tables) == 1
     table = document.tables[0]
-    frame = result.tables[stem]
+    # the DOCX, for pasting, leaves out the ids kept beside the labels
+    frame = result.tables[stem].drop(columns=list(tables.ID_COLUMNS), errors="ignore")
     assert len(table.rows) == len(frame) + 1
     assert len(table.columns) == n_columns
     header = [cell.text for cell in table.rows[0].cells]

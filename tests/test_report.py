@@ -176,17 +176,25 @@ def test_results_in_plain_words(page):
     )
     assert "Heterogeneity was low (I² = 13%" in text
     assert (
-        "Leaving out the three studies at high risk of bias (crossage2016, "
-        "therapeutic2019 and malrc2022) gave g = 0.22 (95% CI 0.11 to 0.33" in text
+        # crossage2016, therapeutic2019 and malrc2022 by their main reports'
+        # authors and years (data/searches)
+        "Leaving out the three studies at high risk of bias (Delgado & Fischer "
+        "2016, Hollis & Wexler 2019 and Quinlan et al. 2022) gave g = 0.22 (95% CI "
+        "0.11 to 0.33" in text
     )
     assert "Trim and fill (L0 estimator) imputed two studies on the left side" in text
-    assert "fewer than the 10 these tests need" in text
+    # wellbeing (three studies): no funnel plot, no small-study tests
+    assert (
+        "No funnel plot was drawn, and trim and fill, Egger's and Begg's tests and "
+        "the fail-safe N were not computed: three studies, fewer than the 10 they "
+        "need to be meaningful (meta.bias_min_k; Cochrane Handbook 13.3.5.4)."
+    ) in text
     assert "The test for subgroup differences" in text
     assert "In a meta-regression on months" in text
     # screening agreement, PRISMA counts, study table, qualitative, methods
     assert "Cohen's κ = 0.82 (0.71 to 0.92)" in text
     assert f"In total {N_STUDIES} studies ({N_REPORTS} reports) were included." in text
-    assert "taussig2010_fhf" in text
+    assert "Taussig & Culhane 2010" in text and "taussig2010_fhf" not in text
     assert "Trust and consistency" in text
     assert "High confidence" in text
     assert "Knapp-Hartung" in text
@@ -197,8 +205,11 @@ def test_results_in_plain_words(page):
 
 def test_no_external_urls_and_images_are_embedded(page):
     images = [attrs for tag, attrs in page.tags if tag == "img"]
-    # PRISMA, 4 RoB plots, a forest and a funnel plot per analysis, 2 heat maps
-    assert len(images) == 1 + 4 + 2 * len(summary_rows()) + 2
+    # PRISMA, 4 RoB plots, a forest plot per analysis and a funnel plot per
+    # analysis of meta.bias_min_k (10) studies or more, 2 heat maps
+    funnels = sum(int(row["k"]) >= 10 for row in summary_rows())
+    assert funnels == 1  # mental health, 13 studies
+    assert len(images) == 1 + 4 + len(summary_rows()) + funnels + 2
     for tag, attrs in page.tags:
         assert tag not in ("script", "link", "iframe", "object", "embed")
         for name in ("src", "href"):
@@ -356,15 +367,22 @@ def test_document_tables(built):
     headings = [p.text for p in document.paragraphs if p.text.startswith("Table ")]
     assert headings == [f"Table {i}. {t}" for i, t in enumerate(DOCX_TABLES, start=1)]
 
+    # the GRADE stage's summary of findings (tests/test_report_sof.py checks it)
     sof = tables[0]
-    assert [c.text for c in sof.rows[0].cells] == list(SOF_COLUMNS)
+    assert [c.text for c in sof.rows[0].cells] == [
+        "Outcome",
+        "№ of participants (studies)",
+        "Relative effect (95% CI)",
+        "Anticipated absolute effect (95% CI)",
+        "Certainty of the evidence (GRADE)",
+        "What happens",
+    ]
     assert len(sof.rows) == 1 + len(summary_rows())
     first = [c.text for c in sof.rows[1].cells]
-    assert first[:2] == ["Mental health", "13"]
-    assert first[2] == "2,082"  # 1,022 + 1,060 as in the forest plot
-    assert first[3] == "g = 0.26 (0.16 to 0.36)"
-    assert first[4] == "13%"
-    assert first[5] == ""  # certainty: for the review team
+    # 1,022 + 1,060 participants as in the forest plot
+    assert first[:3] == ["Mental health", "2,082 (13 studies)", "–"]
+    assert first[3] == "SMD 0.26 higher (0.16 higher to 0.36 higher)"
+    assert first[4].startswith("⊕⊕⊕◯ Moderate")
 
     studies = tables[1]
     assert [c.text for c in studies.rows[0].cells][:2] == ["Study", "Main report"]
@@ -382,6 +400,23 @@ def test_document_tables(built):
         "Summary of review finding",
     ]
     assert len(soqf.rows) == 1 + 12
+
+
+def test_document_without_grade_results_leaves_certainty_to_the_team(tmp_path, config):
+    import docx
+
+    results = copy_results(tmp_path / "results")
+    shutil.rmtree(results / "grade")
+    build_tables(results, config, REVIEW, tmp_path / "out")
+    sof = docx.Document(str(tmp_path / "out" / "tables.docx")).tables[0]
+    assert [c.text for c in sof.rows[0].cells] == list(SOF_COLUMNS)
+    assert len(sof.rows) == 1 + len(summary_rows())
+    first = [c.text for c in sof.rows[1].cells]
+    assert first[:2] == ["Mental health", "13"]
+    assert first[2] == "2,082"  # 1,022 + 1,060 as in the forest plot
+    assert first[3] == "g = 0.26 (0.16 to 0.36)"
+    assert first[4] == "13%"
+    assert first[5] == ""  # certainty: for the review team
 
 
 # --- missing results and the change report --------------------------------------

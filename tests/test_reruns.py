@@ -74,6 +74,10 @@ def test_a_corrected_effect_row_reruns_its_analysis_only(review):
         "effects_for_analysis": 1,
         "meta_analysis": 1,
         "meta": 1,
+        # the analysis's weights weigh the risk-of-bias summary plots
+        "risk_of_bias": 1,
+        # its certainty is rated again (GRADE reads every analysis's report)
+        "grade": 1,
         "snapshot": 1,
         "report": 1,
         "all": 1,
@@ -93,6 +97,14 @@ def test_a_new_export_is_the_only_file_parsed_again(review):
         "import_records": 1,
         "deduplicate": 1,
         "screening": 1,
+        # the records may give a main report other authors or another year: the
+        # study labels are built again, and with them every figure naming studies
+        "study_labels": 1,
+        "meta_analysis": 4,
+        "meta": 1,
+        "risk_of_bias": 1,
+        "grade": 1,
+        "qualitative": 1,
         # update round 1 begins: its snapshot, the changes since round 0, the report
         "snapshot": 1,
         "changes": 1,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import itertools
+import json
+import re
 import xml.etree.ElementTree as ET
 
 import matplotlib as mpl
@@ -328,6 +330,7 @@ def test_rob_table_columns_and_labels(frame):
         "Overall",
         "Assessor",
         "Note",
+        "study_id",
     ]
     assert len(table) == 13
     first = table.iloc[0]
@@ -603,7 +606,9 @@ def test_weighted_summary_proportions(frame, tmp_path):
     )
     assert shares.attrs["weighted"] == 4
 
-    fig = summary_figure(frame, "rob2", weights)
+    # The figure shows the studies it is given, each with a weight.
+    shown = frame[frame["study_id"].isin(weights)].reset_index(drop=True)
+    fig = summary_figure(shown, "rob2", weights)
     levels = TOOLS["rob2"].levels
     assert segment_shares(fig, "overall", levels) == pytest.approx(expected_overall)
     assert segment_shares(fig, "D1", levels) == pytest.approx(expected_d1)
@@ -615,10 +620,12 @@ def test_weighted_summary_proportions(frame, tmp_path):
     some = artists["rob-bar-overall-some_concerns"]
     assert some.get_x() == pytest.approx(low.get_x() + low.get_width())
     texts = svg_texts(fig, tmp_path / "summary.svg")
-    assert any("Weighted by meta-analysis weight" in t for t in texts)
+    assert "Weighted: share of the total weight of 4 studies at each level" in texts
     assert "Share of the total weight (%)" in texts
-    assert "(8 studies without a weight left out)" in " ".join(texts)
     check_texts(fig)
+    # A study of the tool without a weight is an error, never left out.
+    with pytest.raises(ValueError, match="no weight for study 'schoolmentoring2018'"):
+        summary_figure(frame, "rob2", weights)
 
 
 @pytest.mark.parametrize("tool", ["rob2", "robins_i"])
@@ -657,21 +664,26 @@ def test_summary_texts(frame, tool, tmp_path):
 
 
 def test_summary_with_no_weighted_study(frame):
-    fig = summary_figure(frame, "robins_i", {"crossage2016": 1.0})
+    fig = summary_figure(frame, "robins_i", dict.fromkeys(QEDS, 0.0))
     assert "has a weight" in gids(fig)["rob-empty"].get_text()
-    with pytest.raises(ValueError, match="crossage2016"):
-        summary_figure(frame, "rob2", {"crossage2016": -1.0})
-    with pytest.raises(ValueError, match="crossage2016"):
-        summary_figure(frame, "rob2", {"crossage2016": float("nan")})
+    rob2 = set(frame.loc[frame["tool"] == "rob2", "study_id"])
+    for bad in (-1.0, float("nan")):
+        weights = dict.fromkeys(rob2, 1.0) | {"crossage2016": bad}
+        with pytest.raises(ValueError, match="crossage2016"):
+            summary_figure(frame, "rob2", weights)
 
 
 # --- files ----------------------------------------------------------------------------
 
 
 def test_write_rob_writes_every_file_byte_identically(frame, tmp_path):
-    weights = {"crossage2016": 2.0, "sport2021": 1.5, "malrc2022": 3.0}
-    first = write_rob(frame, tmp_path / "a", weights)
-    second = write_rob(frame, tmp_path / "b", weights)
+    studies = write_studies(tmp_path / "studies.csv", dict.fromkeys(STUDIES, 50))
+    analyses = [
+        analysis_weights("mh", {"crossage2016": 40.0, "sport2021": 60.0}),
+        analysis_weights("edu", {"malrc2022": 100.0}),
+    ]
+    first = write_rob(frame, tmp_path / "a", analyses, studies)
+    second = write_rob(frame, tmp_path / "b", analyses, studies)
     names = [p.name for p in first]
     assert names == [
         "rob2_table.csv",
@@ -687,8 +699,18 @@ def test_write_rob_writes_every_file_byte_identically(frame, tmp_path):
         "summary_robins_i.png",
         "summary_robins_i.svg",
         "overall.csv",
+        "summary_weights.csv",
+        "summary_mh_rob2.png",
+        "summary_mh_rob2.svg",
+        "summary_mh_robins_i.png",
+        "summary_mh_robins_i.svg",
+        "summary_edu_rob2.png",
+        "summary_edu_rob2.svg",
+        "summary_edu_robins_i.png",
+        "summary_edu_robins_i.svg",
     ]
-    assert names == api.output_names()
+    assert names == api.output_names(["mh", "edu"])
+    assert api.output_names()[-2:] == ["overall.csv", "summary_weights.csv"]
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(names)
@@ -746,3 +768,417 @@ def test_figures_do_not_depend_on_the_callers_matplotlib_settings(frame, tmp_pat
     assert (tmp_path / "plain.svg").read_bytes() == (
         tmp_path / "styled.svg"
     ).read_bytes()
+
+
+# --- weights of the summary plots -----------------------------------------------------
+
+
+def write_studies(path, n_total, extra_rows=()):
+    """studies.csv: a main row per study with ``n_total[study]`` (None: empty)."""
+    rows = [
+        {
+            "study_id": study,
+            "record_id": f"rec:{study}",
+            "role": "main",
+            "n_total": "" if n is None else str(n),
+        }
+        for study, n in n_total.items()
+    ]
+    rows += list(extra_rows)
+    header = ["study_id", "record_id", "role", "n_total"]
+    return write_rows(path, rows, header=header)
+
+
+def analysis_weights(name, weights, method="REML"):
+    from evsynth.rob.weights import AnalysisWeights
+
+    return AnalysisWeights(name, name.capitalize(), method, dict(weights))
+
+
+def write_report(path, report):
+    path.write_text(json.dumps(report), encoding="utf-8")
+    return path
+
+
+# An analysis of five studies, one (yim_crct2023) with two rows: four judged with
+# RoB 2, one (sport2021) with ROBINS-I. Effects on the SMD scale.
+POOLED = [
+    ("crossage2016", 0.10, 0.040),
+    ("ementoring2022", 0.90, 0.020),
+    ("befriending_atrisk2017", -0.20, 0.050),
+    ("yim_crct2023", 0.30, 0.050),
+    ("yim_crct2023", 0.50, 0.070),
+    ("sport2021", 0.60, 0.030),
+]
+RHO = 0.6
+
+
+def pooled_by_hand(method: str) -> tuple[float, dict[str, float]]:
+    """tau^2 (DerSimonian-Laird, or 0 for EE) and percent weights 1/(v + tau^2).
+
+    Two rows of one study are first combined into their mean with variance
+    (v1 + v2 + 2 rho sqrt(v1 v2)) / 4 (Borenstein et al. 2009, eq. 24.6), as
+    the meta stage does.
+    """
+    by_study: dict[str, list[tuple[float, float]]] = {}
+    for study, y, v in POOLED:
+        by_study.setdefault(study, []).append((y, v))
+    ys, vs = {}, {}
+    for study, rows in by_study.items():
+        if len(rows) == 1:
+            ys[study], vs[study] = rows[0]
+        else:
+            (y1, v1), (y2, v2) = rows
+            ys[study] = (y1 + y2) / 2
+            vs[study] = (v1 + v2 + 2 * RHO * (v1 * v2) ** 0.5) / 4
+    tau2 = 0.0
+    if method == "DL":
+        w = {s: 1 / v for s, v in vs.items()}
+        sw = sum(w.values())
+        mean = sum(w[s] * ys[s] for s in w) / sw
+        q = sum(w[s] * (ys[s] - mean) ** 2 for s in w)
+        c = sw - sum(x * x for x in w.values()) / sw
+        tau2 = max(0.0, (q - (len(w) - 1)) / c)
+    re = {s: 1 / (v + tau2) for s, v in vs.items()}
+    total = sum(re.values())
+    return tau2, {s: 100 * x / total for s, x in re.items()}
+
+
+def meta_report(tmp_path, method: str):
+    """Run the meta stage's analysis on POOLED and write its JSON report."""
+    from evsynth.meta.analyses import AnalysisSpec, MetaSettings, run_analysis
+
+    effects = pd.DataFrame(
+        [
+            {
+                "study_id": study,
+                "outcome": f"outcome {i}",
+                "domain": "mh",
+                "timepoint": "post",
+                "months": 6.0,
+                "measure": "SMD",
+                "yi": y,
+                "vi": v,
+                "n_t": None,
+                "n_c": None,
+            }
+            for i, (study, y, v) in enumerate(POOLED)
+        ]
+    )
+    spec = AnalysisSpec("mh", ("mh",), label="Mental health")
+    settings = MetaSettings(method=method, test="z", rho=RHO, analyses=(spec,))
+    result = run_analysis(effects, None, spec, settings)
+    return write_report(tmp_path / f"mh_{method}.json", result.report)
+
+
+@pytest.mark.parametrize("method", ["DL", "EE"])
+def test_meta_analysis_weights_are_the_pooled_models_weights_by_hand(
+    frame, tmp_path, method
+):
+    from evsynth.rob.weights import read_analysis_weights
+
+    tau2, expected = pooled_by_hand(method)
+    if method == "DL":
+        assert tau2 > 0.05  # heterogeneous: the weights differ from 1/v
+    analysis = read_analysis_weights(meta_report(tmp_path, method))
+    assert (analysis.name, analysis.label, analysis.method) == (
+        "mh",
+        "Mental health",
+        method,
+    )
+    assert list(analysis.weights) == list(expected)  # one entry per study
+    for study, weight in expected.items():
+        assert analysis.weights[study] == pytest.approx(weight, rel=1e-9)
+
+    # The analysis's RoB 2 plot: its four RoB 2 studies, by these weights.
+    studies = write_studies(tmp_path / "studies.csv", dict.fromkeys(STUDIES, 10))
+    plans = {p.stem: p for p in api.summary_plots(frame, [analysis], studies)}
+    plan = plans["summary_mh_rob2"]
+    fig = summary_figure(
+        plan.frame, "rob2", plan.weights, subtitle=plan.subtitle, title=plan.title
+    )
+    rob2 = {s: w for s, w in expected.items() if s != "sport2021"}
+    total = sum(rob2.values())
+    # overall: crossage2016 some concerns, ementoring2022 high,
+    # befriending_atrisk2017 low, yim_crct2023 some concerns
+    by_hand = {
+        "low": rob2["befriending_atrisk2017"] / total,
+        "some_concerns": (rob2["crossage2016"] + rob2["yim_crct2023"]) / total,
+        "high": rob2["ementoring2022"] / total,
+    }
+    levels = TOOLS["rob2"].levels
+    assert segment_shares(fig, "overall", levels) == pytest.approx(by_hand, rel=1e-9)
+    share = 100 * total / sum(expected.values())
+    texts = " ".join(svg_texts(fig, tmp_path / "mh.svg"))
+    assert f"together they carry {share:.1f}% of the analysis's weight" in texts
+    assert f"1 study assessed with ROBINS-I ({100 - share:.1f}% of the weight)" in texts
+
+
+def test_entries_of_one_study_in_a_report_are_added_up(tmp_path):
+    from evsynth.rob.weights import read_analysis_weights
+
+    report = {
+        "analysis": "mh",
+        "model": {"method": "REML"},
+        "studies": [
+            {"study_id": "a", "weight": 20.0},
+            {"study_id": "b", "weight": 50.0},
+            {"study_id": "a", "weight": 30.0},
+        ],
+    }
+    analysis = read_analysis_weights(write_report(tmp_path / "mh.json", report))
+    assert analysis.weights == {"a": 50.0, "b": 50.0}
+    assert analysis.pooled
+
+
+@pytest.mark.parametrize("weight", [None, "12", -1.0, True])
+def test_a_study_without_a_weight_in_the_report_is_refused(tmp_path, weight):
+    from evsynth.rob.weights import read_analysis_weights
+
+    second = (
+        {"study_id": "b"} if weight is None else {"study_id": "b", "weight": weight}
+    )
+    report = {
+        "analysis": "mh",
+        "model": {"method": "REML"},
+        "studies": [{"study_id": "a", "weight": 60.0}, second],
+    }
+    path = write_report(tmp_path / "mh.json", report)
+    with pytest.raises(InputError) as info:
+        read_analysis_weights(path)
+    error = info.value
+    assert error.location.file == str(path)
+    assert (error.location.row, error.location.column) == (2, "weight")
+    assert "study 'b' of the analysis 'mh' has no weight" in str(error)
+
+
+def test_a_skipped_analysis_gets_a_plot_saying_so(frame, tmp_path):
+    from evsynth.rob.weights import read_analysis_weights
+
+    report = {
+        "analysis": "edu",
+        "label": "Education",
+        "k": 1,
+        "study_ids": ["crossage2016"],
+        "skipped": "1 studies, fewer than min_k = 2",
+    }
+    analysis = read_analysis_weights(write_report(tmp_path / "edu.json", report))
+    assert not analysis.pooled and analysis.weights == {}
+    studies = write_studies(tmp_path / "studies.csv", dict.fromkeys(STUDIES, 10))
+    plans = api.summary_plots(frame, [analysis], studies)
+    assert [p.stem for p in plans] == [
+        "summary_rob2",
+        "summary_robins_i",
+        "summary_edu_rob2",
+        "summary_edu_robins_i",
+    ]
+    for plan in plans[2:]:
+        assert plan.message == (
+            "Education: not pooled (1 studies, fewer than min_k = 2), so there are "
+            "no meta-analysis weights"
+        )
+    # no study is in a pooled analysis: nothing to weigh by participants
+    assert plans[0].message == (
+        "None of the 12 studies assessed with RoB 2 is in a meta-analysis "
+        "(see the traffic-light plot)"
+    )
+
+
+def test_overall_plot_weighs_the_studies_in_any_analysis_by_participants(
+    frame, tmp_path
+):
+    n_total = dict.fromkeys(STUDIES, None) | {
+        "crossage2016": 100,  # overall some concerns
+        "ementoring2022": 300,  # high
+        "befriending_atrisk2017": 50,  # low
+        "malrc2022": 150,  # some concerns
+        "sport2021": 80,  # ROBINS-I serious
+        "yim_qed2020": 20,  # ROBINS-I moderate
+    }
+    studies = write_studies(tmp_path / "studies.csv", n_total)
+    analyses = [
+        analysis_weights("mh", {"crossage2016": 30, "sport2021": 50, "x": 20}),
+        analysis_weights(
+            "edu",
+            {"ementoring2022": 40, "befriending_atrisk2017": 40, "malrc2022": 10}
+            | {"yim_qed2020": 10},
+        ),
+    ]
+    write_rob(frame, tmp_path / "out", analyses, studies)
+    out = tmp_path / "out"
+
+    # RoB 2 over all analyses: 4 of the 12 RoB 2 studies, by participants
+    fig_texts = svg_file_texts(out / "summary_rob2.svg")
+    assert fig_texts[0] == "Risk of bias summary: RoB 2 (randomised trials)"
+    assert svg_subtitle(out / "summary_rob2.svg") == (
+        "Weighted by participants (n_total in studies.csv): share of the 600 "
+        "participants of the 4 studies assessed with RoB 2 that are in a "
+        "meta-analysis, at each level. 8 studies in no meta-analysis are not "
+        "shown (see the traffic-light plot)."
+    )
+    assert "Share of participants (%)" in fig_texts
+    assert svg_shares(out / "summary_rob2.svg", "overall") == pytest.approx(
+        {"low": 50 / 600, "some_concerns": 250 / 600, "high": 300 / 600}
+    )
+    # ROBINS-I: sport2021 and yim_qed2020 (100 participants)
+    assert svg_shares(out / "summary_robins_i.svg", "overall") == pytest.approx(
+        {"moderate": 0.2, "serious": 0.8}
+    )
+    assert svg_subtitle(out / "summary_robins_i.svg").endswith(
+        "of the 2 studies assessed with ROBINS-I that are in a meta-analysis, at "
+        "each level. 4 studies in no meta-analysis are not shown (see the "
+        "traffic-light plot)."
+    )
+
+    # per analysis, by meta-analysis weight; "x" has no judgement
+    assert svg_subtitle(out / "summary_mh_rob2.svg") == (
+        "Weighted by meta-analysis weight (random-effects model, REML estimate of "
+        "\u03c4\u00b2): share of the weight of the 1 study assessed with RoB 2 at "
+        "each level; it carries 30.0% of the analysis's weight. Not in this plot: "
+        "1 study assessed with ROBINS-I (50.0% of the weight); 1 study without a "
+        "risk-of-bias judgement (20.0% of the weight)."
+    )
+    texts = svg_file_texts(out / "summary_mh_rob2.svg")
+    assert texts[0] == "Risk of bias summary, Mh: RoB 2 (randomised trials)"
+    assert "Share of the meta-analysis weight (%)" in texts
+    assert svg_shares(out / "summary_edu_rob2.svg", "overall") == pytest.approx(
+        {"low": 40 / 90, "some_concerns": 10 / 90, "high": 40 / 90}
+    )
+
+    # every plot's studies, weights and shares, to check the bars by hand
+    table = pd.read_csv(out / "summary_weights.csv", dtype=str, keep_default_na=False)
+    rows = table[table["plot"] == "summary_rob2"]
+    assert list(rows["study_id"]) == [
+        "crossage2016",
+        "ementoring2022",
+        "befriending_atrisk2017",
+        "malrc2022",
+    ]
+    assert list(rows["weight"]) == ["100", "300", "50", "150"]
+    assert set(rows["weighted_by"]) == {"participants"}
+    rows = table[table["plot"] == "summary_edu_rob2"].set_index("study_id")
+    assert float(rows.loc["malrc2022", "share_percent"]) == pytest.approx(100 / 9)
+    assert rows.loc["malrc2022", "overall"] == "some_concerns"
+    assert rows.loc["malrc2022", "analysis"] == "edu"
+    assert set(rows["weighted_by"]) == {"meta_analysis_weight"}
+
+
+def test_a_study_in_an_analysis_without_n_total_is_refused(frame, tmp_path):
+    n_total = dict.fromkeys(STUDIES, 100) | {
+        "ementoring2022": None,  # in the analysis: refused
+        "reunification2019": None,  # in no analysis: not needed
+    }
+    studies = write_studies(tmp_path / "studies.csv", n_total)
+    analyses = [analysis_weights("edu", {"crossage2016": 50, "ementoring2022": 50})]
+    row = list(n_total).index("ementoring2022") + 1
+    with pytest.raises(InputError) as info:
+        write_rob(frame, tmp_path / "out", analyses, studies)
+    error = info.value
+    assert error.location.file == str(studies)
+    assert (error.location.line, error.location.row, error.location.column) == (
+        row + 1,
+        row,
+        "n_total",
+    )
+    assert (
+        "study 'ementoring2022' gives no n_total, but it is in the meta-analysis "
+        "'edu'" in str(error)
+    )
+    assert not (tmp_path / "out").exists()
+
+    # n_total may sit on another row of the study; two different ones are refused
+    secondary = {
+        "study_id": "ementoring2022",
+        "record_id": "rec:2",
+        "role": "secondary",
+        "n_total": "239",
+    }
+    studies = write_studies(tmp_path / "studies2.csv", n_total, [secondary])
+    plans = api.summary_plots(frame, analyses, studies)
+    assert plans[0].weights == {"crossage2016": 100.0, "ementoring2022": 239.0}
+    n_total["ementoring2022"] = 240
+    studies = write_studies(tmp_path / "studies3.csv", n_total, [secondary])
+    with pytest.raises(InputError, match="gives n_total 239 here and 240") as info:
+        api.summary_plots(frame, analyses, studies)
+    assert info.value.location.row == len(n_total) + 1
+
+    # without studies.csv the participants are missing too
+    with pytest.raises(InputError, match=r"no studies\.csv gives the participants"):
+        api.summary_plots(frame, analyses, tmp_path / "none.csv")
+
+
+def test_without_meta_analyses_each_study_counts_once(frame, tmp_path):
+    write_rob(frame, tmp_path)
+    assert svg_subtitle(tmp_path / "summary_rob2.svg") == (
+        "Unweighted (no meta-analyses): each study counts once; share of the 12 "
+        "studies assessed with RoB 2 at each level."
+    )
+    assert "Share of studies (%)" in svg_file_texts(tmp_path / "summary_rob2.svg")
+    table = pd.read_csv(tmp_path / "summary_weights.csv", dtype=str)
+    assert set(table["weighted_by"]) == {"equal"}
+    assert len(table) == 18
+
+
+def test_cli_rob_with_meta_reports(tmp_path, capsys):
+    from evsynth.cli import main
+
+    rows = [r for r in example_rows() if r["study_id"] in ("crossage2016", "sport2021")]
+    example_csv = write_rows(tmp_path / "rob.csv", rows)
+
+    studies = write_studies(tmp_path / "studies.csv", dict.fromkeys(STUDIES, 40))
+    report = {
+        "analysis": "mh",
+        "label": "Mental health",
+        "model": {"method": "DL"},
+        "studies": [
+            {"study_id": "crossage2016", "weight": 25.0},
+            {"study_id": "sport2021", "weight": 75.0},
+        ],
+    }
+    meta = write_report(tmp_path / "mh.json", report)
+    out = tmp_path / "out"
+    args = ["rob", str(example_csv), "--out-dir", str(out), "--studies", str(studies)]
+    assert main([*args, "--meta", str(meta)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(api.output_names(["mh"]))
+    assert svg_subtitle(out / "summary_mh_robins_i.svg").startswith(
+        "Weighted by meta-analysis weight (random-effects model, DL estimate of "
+        "\u03c4\u00b2): share of the weight of the 1 study assessed with ROBINS-I"
+    )
+    report["studies"][1].pop("weight")
+    write_report(meta, report)
+    assert main([*args, "--meta", str(meta)]) == 2
+    err = capsys.readouterr().err
+    assert f"{meta}, row 2, column 'weight'" in err
+    assert "study 'sport2021' of the analysis 'mh' has no weight" in err
+
+
+def svg_file_texts(path) -> list[str]:
+    root = ET.parse(path).getroot()
+    return ["".join(t.itertext()) for t in root.iter(f"{SVG_NS}text")]
+
+
+def svg_shares(path, row: str) -> dict[str, float]:
+    """Each level's share of a bar, from the segments' widths in the SVG."""
+    root = ET.parse(path).getroot()
+    widths = {}
+    prefix = f"rob-bar-{row}-"
+    for group in root.iter(f"{SVG_NS}g"):
+        gid = group.get("id") or ""
+        level = gid[len(prefix) :]
+        if not gid.startswith(prefix) or level.endswith(("label", "percent")):
+            continue
+        xs = [float(x) for x in re.findall(r"[ML] ([\d.]+) ", group[0].get("d"))]
+        widths[level] = max(xs) - min(xs)
+    total = sum(widths.values())
+    return {level: w / total for level, w in widths.items()}
+
+
+def svg_subtitle(path) -> str:
+    """The subtitle's lines (ids ``rob-subtitle-<k>``) joined by spaces."""
+    root = ET.parse(path).getroot()
+    lines = [
+        "".join(group.itertext()).strip()
+        for group in root.iter(f"{SVG_NS}g")
+        if (group.get("id") or "").startswith("rob-subtitle-")
+    ]
+    return " ".join(lines)

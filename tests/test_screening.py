@@ -149,7 +149,7 @@ def test_example_counts_follow_from_the_data(records_dir, review):
     assert (
         c["database_results"] + c["website_results"] + c["organisation_results"] == 220
     )
-    assert c["duplicates"] == 220 - len(unique)
+    assert c["duplicates_all"] == 220 - len(unique)
     assert c["n_unique"] == len(unique) == 139
     # each screened record's final title/abstract status, from the log directly
     latest = log.drop_duplicates(["record_id", "stage", "reviewer"], keep="last")
@@ -464,8 +464,14 @@ def test_cli_screening_and_prisma_from_the_template(records_dir, review, tmp_pat
 
 def test_check_flow_names_the_box_that_does_not_add_up(records_dir, review):
     counts = run(records_dir, review).counts
-    broken = dict(counts, records_excluded=counts["records_excluded"] + 1)
-    with pytest.raises(prisma.FlowError, match="'records_excluded' does not add up"):
+    n = counts["records_excluded"]
+    broken = dict(counts, records_excluded=n + 1)
+    message = (
+        "'Reports sought for retrieval' in the databases and registers column "
+        f"\\(dbr_sought_reports\\) does not follow from the boxes above it: {109 - n - 1} "
+        f"!= {109 - n} \\(screened 109 − excluded {n + 1}"
+    )
+    with pytest.raises(prisma.FlowError, match=message):
         prisma.check_flow(broken)
 
 
@@ -479,15 +485,20 @@ def synthetic_records(other: int) -> RecordSet:
     unique = pd.DataFrame(
         {"record_id": ids, "cluster_id": ids, "title": [f"Title {i}" for i in ids]}
     )
+    column = {i: OTHER if n < other else DBR for n, i in enumerate(ids)}
+    # three more database records, each a duplicate of a database record
+    copies = {f"d{k}": ids[other + k] for k in range(3)}
     return RecordSet(
         unique=unique,
-        representative={i: i for i in ids},
-        column={i: OTHER if n < other else DBR for n, i in enumerate(ids)},
+        representative={i: i for i in ids} | copies,
+        column=column,
         identified={
             "database": [("DB", N_RECORDS - other + 3)],
             "website": [("Web", other)] if other else [],
         },
         n_imported=N_RECORDS + 3,
+        kind={i: "website" if column[i] == OTHER else "database" for i in ids}
+        | dict.fromkeys(copies, "database"),
     )
 
 

@@ -54,6 +54,7 @@ def test_update_round_keeps_ids_and_reports_changes(tmp_path):
     clusters = pd.read_csv(results / "records/clusters.csv", dtype=str)
     decisions = pd.read_csv(results / "screening/final_decisions.csv", dtype=str)
     effects = pd.read_csv(results / "effects/effects.csv")
+    grade_0 = _read_certainty(results / "grade/certainty.csv")
     assert (results / "history/round_0/meta.json").is_file()
     assert not (results / "changes").exists()
     # the round's script refuses the repository's own example, changing nothing
@@ -67,6 +68,12 @@ def test_update_round_keeps_ids_and_reports_changes(tmp_path):
     again = _apply(review / "data/updates/round_1/apply.py", review)
     assert again.returncode == 2
     assert "applied before" in again.stderr
+    # the team judges wellbeing's imprecision again with the update
+    with (review / "data/grade.csv").open("a", encoding="utf-8") as handle:
+        handle.write(
+            "wellbeing,imprecision,very_serious,The CI still spans no effect and a "
+            "moderate benefit with few participants,amira,2024-09-02\n"
+        )
     # run inside the review folder, with no folder named
     proc = evsynth("run", "--cores", "2", cwd=review)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -105,6 +112,9 @@ def test_update_round_keeps_ids_and_reports_changes(tmp_path):
         int(living.loc["database_results", "round_1"]) == manifest["n_reported"].sum()
     )
     _check_update_flow(results / "history", living, tmp_path / "edited")
+    _check_certainty_changes(
+        grade_0, _read_certainty(results / "grade/certainty.csv"), results
+    )
     assert (results / "report/index.html").read_text(encoding="utf-8").count(
         "round 1"
     ) > 0
@@ -113,6 +123,66 @@ def test_update_round_keeps_ids_and_reports_changes(tmp_path):
     changes = evsynth("changes", str(review))
     assert changes.returncode == 0, changes.stderr
     assert "changes from round 0 to round 1" in changes.stdout
+
+
+#: GRADE's levels, lowest first (the GRADE Handbook, section 5).
+_LEVELS = ["very low", "low", "moderate", "high"]
+
+
+def _read_certainty(path):
+    """results/grade/certainty.csv as {analysis: (certainty, provisional, ratings)}."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    out = {}
+    for analysis, rows in table.groupby("analysis", sort=False):
+        assert len(set(rows["certainty"])) == len(set(rows["provisional"])) == 1
+        out[analysis] = (
+            rows["certainty"].iloc[0],
+            rows["provisional"].iloc[0],
+            dict(zip(rows["domain"], rows["rating"], strict=True)),
+        )
+    return out
+
+
+def _check_certainty_changes(before, after, results):
+    """certainty_changes.csv agrees with the two rounds' results/grade/certainty.csv."""
+    # the judgement added in round 1: high, -1 risk of bias, -2 imprecision
+    assert before["wellbeing"][0] == "low"
+    assert before["wellbeing"][2]["imprecision"] == "serious"
+    assert after["wellbeing"][0] == "very low"
+    table = pd.read_csv(
+        results / "changes/certainty_changes.csv", dtype=str, keep_default_na=False
+    ).set_index("analysis")
+    assert list(table.index) == list(after)
+    assert set(before) == set(after)
+    for name, (word, provisional, ratings) in after.items():
+        old_word, old_provisional, old_ratings = before[name]
+        row = table.loc[name]
+        changed = [d for d in old_ratings if old_ratings[d] != ratings[d]]
+        level_change = _LEVELS.index(word) - _LEVELS.index(old_word)
+        assert (row["certainty_old"], row["certainty_new"]) == (old_word, word), name
+        assert (row["provisional_old"], row["provisional_new"]) == (
+            old_provisional,
+            provisional,
+        )
+        assert int(row["level_new"]) == _LEVELS.index(word) + 1
+        assert int(row["level_change"]) == level_change
+        assert row["domains_changed"] == "; ".join(changed)
+        assert row["domain_changes"] == "; ".join(
+            f"{d}: {old_ratings[d]} → {ratings[d]}" for d in changed
+        )
+        same = not changed and not level_change and provisional == old_provisional
+        assert row["status"] == ("unchanged" if same else "changed"), name
+    assert table.loc["wellbeing", "domains_changed"] == "imprecision"
+    assert table.loc["wellbeing", "level_change"] == "-1"
+    assert (table["status"] == "changed").sum() == 1
+    summary = json.loads((results / "changes/summary.json").read_text())
+    assert summary["certainty"]["level_down"] == 1
+    assert summary["certainty"]["unchanged"] == len(after) - 1
+    page = (results / "changes/changes.md").read_text(encoding="utf-8")
+    assert (
+        "- Wellbeing and quality of life: low → very low "
+        "(imprecision: serious → very serious)."
+    ) in page.split("\n")
 
 
 #: Additive PRISMA boxes of the update diagram and the flow's field for each.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -71,6 +72,26 @@ def test_example_review_end_to_end(review):
     excluded = pd.read_csv(review / "results/effects/excluded.csv")
     extraction = pd.read_csv(review / "data/extraction/effects.csv")
     assert len(effects) + len(excluded) == len(extraction)
+    # studies named by author and year of their main reports (data/searches)
+    labels = pd.read_csv(review / "results/studies/labels.csv", dtype=str)
+    label = dict(zip(labels["study_id"], labels["label"], strict=True))
+    assert label["geenen2013_takecharge"] == "Geenen et al. 2013"
+    assert label["taussig2010_fhf"] == "Taussig & Culhane 2010"
+    assert label["qual_114"] == "Whitmore 2020"
+    assert labels["label"].is_unique
+    forest = (review / "results/meta/forest_mental_health.svg").read_text("utf-8")
+    assert "Geenen et al. 2013" in forest and "geenen2013" not in forest
+    assert "Cluster RCT" in forest and "cluster_RCT" not in forest
+    heatmap = review / "results/qualitative/heatmap_themes_by_study.svg"
+    assert "Whitmore 2020" in heatmap.read_text("utf-8")
+    traffic = (review / "results/rob/traffic_light_rob2.svg").read_text("utf-8")
+    assert "Geenen et al. 2013" in traffic
+    # three studies: no funnel plot, and the JSON says why
+    education = json.loads((review / "results/meta/education.json").read_text("utf-8"))
+    assert education["funnel"] == {
+        "drawn": False,
+        "note": "funnel plot not drawn: 3 studies, fewer than meta.bias_min_k = 10",
+    }
     first = (results / "records.csv").read_bytes()
     figure = (screening / "prisma.pdf").read_bytes()
     # same inputs, byte-identical outputs

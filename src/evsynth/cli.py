@@ -90,7 +90,7 @@ def script_main(log_path: str | None) -> Iterator[None]:
         message = os_error_message(exc)
         log.error("%s", message)
         print(f"evsynth: error: {message}", file=sys.stderr)
-        runlock.record_refusal(message)
+        runlock.record_refusal(message, kind="system")
         raise SystemExit(1) from None
 
 
@@ -242,13 +242,16 @@ def _cmd_meta(args: argparse.Namespace) -> int:
 
 
 def _cmd_rob(args: argparse.Namespace) -> int:
-    from evsynth.rob.api import write_rob
-    from evsynth.rob.model import read_rob
-    from evsynth.rob.weights import study_weights
-    from evsynth.studies import study_ids
+    from evsynth.labels import read_study_labels
+    from evsynth.rob.api import run_rob
 
-    frame = read_rob(args.table, study_ids(args.studies))
-    write_rob(frame, args.out_dir, weights=study_weights(args.studies))
+    frame = run_rob(
+        args.table,
+        args.out_dir,
+        args.studies,
+        args.meta,
+        labels=read_study_labels(args.labels),
+    )
     log.info(
         "risk of bias of %d studies written to %s",
         frame["study_id"].nunique(),
@@ -258,6 +261,7 @@ def _cmd_rob(args: argparse.Namespace) -> int:
 
 
 def _cmd_qualitative(args: argparse.Namespace) -> int:
+    from evsynth.labels import read_study_labels
     from evsynth.qualitative.api import run_qualitative, write_qualitative
     from evsynth.studies import study_ids
 
@@ -281,6 +285,7 @@ def _cmd_qualitative(args: argparse.Namespace) -> int:
         review / section["cerqual"],
         study_ids(studies),
         coverage=section["cerqual_coverage"],
+        labels=read_study_labels(args.labels),
     )
     write_qualitative(result, args.out_dir)
     log.info("qualitative synthesis written to %s", args.out_dir)
@@ -312,7 +317,16 @@ def _review_results(args: argparse.Namespace, **defaults: str) -> list[Path]:
 def _cmd_changes(args: argparse.Namespace) -> int:
     from evsynth.history.changes import compare_rounds, write_changes
     from evsynth.history.snapshot import list_rounds
+    from evsynth.labels import analysis_labels
 
+    labels: dict[str, str] = {}
+    if args.folder is not None or args.history is None or args.out_dir is None:
+        # the review's config names the analyses (meta.analyses[].label)
+        from evsynth.project.configfile import _load_valid_config
+        from evsynth.project.review import find_review
+
+        config = _load_valid_config(find_review(args.folder).config_file)
+        labels = analysis_labels(config.get("meta"))
     history, out_dir = _review_results(
         args, history="results/history", out_dir="results/changes"
     )
@@ -339,9 +353,84 @@ def _cmd_changes(args: argparse.Namespace) -> int:
             "update column) and run again"
         )
     changes = compare_rounds(history, old, new)
-    write_changes(changes, args.out_dir, old=old, new=new)
+    write_changes(changes, args.out_dir, old=old, new=new, labels=labels)
     log.info("changes from round %d to round %d written to %s", old, new, args.out_dir)
     print((Path(args.out_dir) / "changes.md").read_text(encoding="utf-8"))
+    return 0
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from evsynth.grade.api import run_grade, write_grade
+    from evsynth.project.configfile import _load_valid_config
+    from evsynth.project.review import check_results, find_review
+
+    review = find_review(args.folder)
+    config = _load_valid_config(review.config_file)
+    check_results(review.root, config, review.config_file)
+    data = review.data_dir(config)
+    meta_dir = Path(args.meta_dir) if args.meta_dir else review.results / "meta"
+    out_dir = Path(args.out_dir) if args.out_dir else review.results / "grade"
+    names = [str(a["name"]) for a in config["meta"]["analyses"]]
+    reports = [meta_dir / f"{name}.json" for name in names]
+    missing = [p for p in reports if not p.is_file()]
+    if not names:
+        raise EvsynthError(f"{review.config_file}: no meta.analyses to rate")
+    if missing:
+        raise EvsynthError(
+            f"{missing[0]}: no meta-analysis report (run evsynth run, or give "
+            "--meta-dir)"
+        )
+    result = run_grade(
+        reports,
+        config,
+        studies=data / config["screening"]["studies"],
+        rob=data / config["rob"]["file"],
+        judgements=data / config["grade"]["file"],
+        inputs_dir=meta_dir / "inputs",
+    )
+    write_grade(result, out_dir, title=config.get("review_title", ""))
+    for row in result.rows:
+        print(
+            f"{row.outcome}: {row.participants_studies}; {row.absolute_effect}; "
+            f"{row.certainty}. {row.statement}"
+        )
+        for letter, text in row.footnotes:
+            print(f"  {letter}. {text}")
+    log.info("certainty and summary of findings written to %s", out_dir)
+    return 0
+
+
+def _cmd_accept_log_edits(args: argparse.Namespace) -> int:
+    from evsynth.history.snapshot import accept_log_edits, decision_log_edits
+    from evsynth.project.configfile import _load_valid_config
+    from evsynth.project.review import check_results, find_review
+
+    review = find_review(args.folder)
+    config = _load_valid_config(review.config_file)
+    check_results(review.root, config, review.config_file)
+    log_file = review.data_dir(config) / config["screening"]["decisions"]
+    history = review.results / "history"
+    if args.reason is None:
+        edits = decision_log_edits(log_file, history)
+        if not edits:
+            print(f"{log_file}: no earlier row changed since the last run")
+            return 0
+        for edit in edits:
+            print(f"evsynth: error: {edit}", file=sys.stderr)
+        print(
+            f"evsynth: {len(edits)} edited row(s); if the edits are deliberate, run "
+            "again with --reason TEXT to record them (else restore the rows and "
+            "append superseding ones)",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
+    edits, out = accept_log_edits(log_file, history, args.reason)
+    if out is None:
+        print(f"{log_file}: no earlier row changed since the last run")
+        return 0
+    for edit in edits:
+        print(f"accepted: {edit.location}: {edit.message}")
+    print(f"{len(edits)} edit(s) and the reason recorded in {out}")
     return 0
 
 
@@ -371,10 +460,29 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_prisma(args: argparse.Namespace) -> int:
-    from evsynth.screening.prisma import flow_from_counts, read_template
+    from evsynth.screening.prisma import (
+        FlowError,
+        check_flow,
+        flow_from_counts,
+        read_template,
+    )
     from evsynth.screening.prisma_plot import draw_prisma
 
-    flow = flow_from_counts(read_template(args.counts))
+    counts = read_template(args.counts)
+    try:
+        check_flow(counts)
+    except FlowError as exc:
+        if not args.no_check:
+            raise InputError(
+                str(exc),
+                file=args.counts,
+                column="n",
+                expected="counts whose columns add up box by box (other-methods "
+                "duplicates under other_removed_dbr and other_removed_within), or "
+                "--no-check to draw them anyway",
+            ) from None
+        log.warning("drawn although the boxes do not add up: %s", exc)
+    flow = flow_from_counts(counts)
     out = Path(args.out_dir)
     stem = args.name
     draw_prisma(
@@ -456,8 +564,10 @@ def _run_recorded(root: Path, command: list[str], extra: list[str]) -> int:
     A run killed by a signal or a power cut leaves Snakemake's locks in
     ``.snakemake/locks``; when the process recorded in
     ``.snakemake/evsynth_run.pid`` is gone they are cleared with ``snakemake
-    --unlock``. A live recorded process stops this run (exit 2).
+    --unlock``, and the half-written files it left in ``results/`` are removed.
+    A live recorded process stops this run (exit 2).
     """
+    from evsynth.io import remove_partial_files
     from evsynth.project import runlock
 
     if runlock.check_not_running(root):
@@ -479,6 +589,13 @@ def _run_recorded(root: Path, command: list[str], extra: list[str]) -> int:
                 f"{root}: could not remove the lock of an interrupted run "
                 f"(snakemake --unlock: {unlocked.stderr.strip().splitlines()[-1:]})"
             )
+    partial = remove_partial_files(root / "results")
+    if partial:
+        log.warning(
+            "%s: removed %d half-written file(s) an interrupted run left in results/",
+            root,
+            len(partial),
+        )
     command = command + extra
     log.info("running: %s", " ".join(command))
     runlock.clear_refusals(root)
@@ -493,20 +610,50 @@ def _run_recorded(root: Path, command: list[str], extra: list[str]) -> int:
             # snakemake got the signal too and stops its jobs: let it finish
             process.wait()
             raise
-    refusals = runlock.read_refusals(root) if code != 0 else []
-    if not refusals:
+    if code == 0:
         return code
-    # a job refused its input: the run ends like every other command on bad
-    # input, with the message(s) last and exit status 2
-    for message in refusals:
+    refusals = runlock.read_refusals(root)
+    if not refusals:
+        full = _disk_full(root)
+        if full is None:
+            return code  # a failure of the run itself: Snakemake's status
+        refusals = [("system", full)]
+    # a job refused its input (or had no room to write): the run ends like every
+    # other command on bad input, with the message(s) last and exit status 2
+    for _, message in refusals:
         print(f"evsynth: error: {message}", file=sys.stderr)
-    print(
-        f"evsynth: the run stopped on {len(refusals)} input problem(s) above; "
+    inputs = sum(kind == "input" for kind, _ in refusals)
+    hint = (
         "fix the file named and run again (evsynth validate lists every problem "
-        "of the input tables)",
+        "of the input tables)"
+        if inputs
+        else "free the space or the permission named and run again"
+    )
+    print(
+        f"evsynth: the run stopped on {len(refusals)} problem(s) above; {hint}",
         file=sys.stderr,
     )
     return EXIT_INPUT
+
+
+#: Free space below which a failed run is put down to a full disk.
+_FULL_BYTES = 1 << 20
+
+
+def _disk_full(root: Path) -> str | None:
+    """Return a message if the file system of ``root`` is (nearly) full."""
+    import shutil
+
+    try:
+        free = shutil.disk_usage(root).free
+    except OSError:
+        return None
+    if free >= _FULL_BYTES:
+        return None
+    return (
+        f"{root / 'results'}: No space left on device ({free:,} bytes free on its "
+        "file system)"
+    )
 
 
 def _folder_argument(parser: argparse.ArgumentParser) -> None:
@@ -750,8 +897,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--studies",
         metavar="CSV",
-        help="studies.csv: check that every study is included, and weight the "
-        "summary plot by each study's participants (n_total)",
+        help="studies.csv: check that every study is included; with --meta, "
+        "the participants (n_total) of the studies in a meta-analysis weigh "
+        "the summary plot of each tool",
+    )
+    p.add_argument(
+        "--meta",
+        nargs="+",
+        metavar="JSON",
+        help="the meta stage's reports (results/meta/ANALYSIS.json): a summary "
+        "plot per analysis weighted by its meta-analysis weights, and each "
+        "tool's summary plot by participants of the studies in any analysis; "
+        "without, each study counts once",
+    )
+    p.add_argument(
+        "--labels",
+        metavar="CSV",
+        help="study labels (results/studies/labels.csv: study_id, label) to name "
+        "the studies by (default: their ids)",
     )
     p.set_defaults(func=_cmd_rob)
 
@@ -775,6 +938,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="config with the qualitative paths (default: the config of the review "
         "whose inputs REVIEW_DIR holds, else the default paths)",
     )
+    p.add_argument(
+        "--labels",
+        metavar="CSV",
+        help="study labels (results/studies/labels.csv: study_id, label) to name "
+        "the studies by (default: their ids)",
+    )
     p.set_defaults(func=_cmd_qualitative)
 
     p = sub.add_parser(
@@ -791,16 +960,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-dir", required=True, metavar="DIR", help="output folder")
     p.add_argument("--name", default="prisma", help="file name stem (default: prisma)")
     p.add_argument("--title", default=None, help="title above the diagram")
+    p.add_argument(
+        "--no-check",
+        action="store_true",
+        help="draw even if a column does not add up box by box (identified − "
+        "removed = screened or sought, and so on; by default that is an error "
+        "naming the box)",
+    )
     p.set_defaults(func=_cmd_prisma)
 
     p = sub.add_parser(
         "changes",
-        help="what an update round changed (records, decisions, effects, estimates)",
+        help="what an update round changed (records, decisions, effects, estimates, certainty)",
         description=(
             "Compare two update rounds' snapshots (results/history/round_N, taken by "
             "every workflow run) and write records_added.csv, decisions_changed.csv, "
-            "effects_changed.csv, pooled_changes.csv, summary.json, changes.md and "
-            "estimates.png/svg to --out-dir; print changes.md."
+            "effects_changed.csv, pooled_changes.csv, certainty_changes.csv, "
+            "summary.json, changes.md and estimates.png/svg to --out-dir; print "
+            "changes.md."
         ),
     )
     p.add_argument(
@@ -832,6 +1009,54 @@ def build_parser() -> argparse.ArgumentParser:
         help="output folder (default: DIR/results/changes)",
     )
     p.set_defaults(func=_cmd_changes)
+
+    p = sub.add_parser(
+        "grade",
+        help="certainty of the evidence (GRADE) and the summary-of-findings table",
+        description=(
+            "Propose each GRADE domain of every analysis from its meta-analysis "
+            "(results/meta/ANALYSIS.json), apply the team's judgements (grade.file "
+            "of the config, e.g. data/grade.csv), and write certainty.csv, "
+            "certainty.json and summary_of_findings.csv/.xlsx/.docx to --out-dir. "
+            "Prints the summary of findings."
+        ),
+    )
+    _folder_argument(p)
+    p.add_argument(
+        "--meta-dir",
+        default=None,
+        metavar="META",
+        help="the meta stage's results (default: DIR/results/meta)",
+    )
+    p.add_argument(
+        "--out-dir",
+        default=None,
+        metavar="OUT",
+        help="output folder (default: DIR/results/grade)",
+    )
+    p.set_defaults(func=_cmd_grade)
+
+    p = sub.add_parser(
+        "accept-log-edits",
+        help="accept deliberate edits of earlier decision-log rows, with a reason",
+        description=(
+            "The decision log is append-only: a run stops when an earlier row was "
+            "changed or deleted since the last run. When the edit is deliberate (a "
+            "mistyped reviewer name, a row entered twice), list the edits, and with "
+            "--reason record them in results/history/round_N/decision_log_edits.csv "
+            "beside the last run's snapshot, which then records the log as it is; "
+            "the next run goes ahead. Without --reason the edits are listed and "
+            "nothing is written (exit 2)."
+        ),
+    )
+    _folder_argument(p)
+    p.add_argument(
+        "--reason",
+        default=None,
+        metavar="TEXT",
+        help="why the rows were edited (kept with each edit)",
+    )
+    p.set_defaults(func=_cmd_accept_log_edits)
 
     p = sub.add_parser(
         "report",

@@ -479,6 +479,44 @@ def guard_formula(value: object) -> object:
     return value
 
 
+#: What marks the name of a file being written (``.effects.csv.partial-x1y2``):
+#: one that a killed process left behind is removed by the next ``evsynth run``.
+PARTIAL_MARK = ".partial-"
+
+
+def remove_partial_files(folder: str | Path) -> list[Path]:
+    """Remove the half-written files a killed process left in ``folder``.
+
+    Every output is written to a temporary file beside it (:func:`atomic_path`)
+    and renamed when complete; a process killed by a signal or a power cut
+    leaves the temporary file. Links are neither followed nor removed.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder searched, with its subfolders (a review's ``results/``).
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    removed = []
+    for parent, dirs, files in os.walk(folder, followlinks=False):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(parent) / name
+            if (
+                name.startswith(".")
+                and PARTIAL_MARK in name
+                and not path.is_symlink()
+                and path.is_file()
+            ):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path that replaces ``path`` only if the block succeeds.
@@ -496,13 +534,21 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", dir=final.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{final.name}{PARTIAL_MARK}", dir=final.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.chmod(_file_mode())  # mkstemp makes 0600; outputs are ordinary files
     try:
-        yield tmp
-        tmp.replace(final)
+        try:
+            yield tmp
+            tmp.replace(final)
+        except OSError as exc:
+            if exc.filename is not None or exc.errno is None:
+                raise
+            # a write's error (a full disk) carries no file name: name the output
+            raise OSError(exc.errno, exc.strerror, str(final)) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

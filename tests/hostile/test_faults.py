@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from evsynth import cli
+from evsynth.project.template import init_example
 from tests.hostile.conftest import assert_refused, evsynth, tree
 
 #: Every subcommand (``evsynth --help``) and its arguments, with ``{f}`` where a
@@ -254,13 +255,111 @@ def test_killed_run_reruns(example: Path, tmp_path: Path) -> None:
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert any((example / ".snakemake" / "locks").glob("*.lock"))
+    # a write the kill cut short (the writers' temporary name) and a look-alike
+    # that is not one (no leading dot): only the first goes
+    partial = example / "results/records/.records.csv.partial-k1ll3d"
+    partial.write_text("record_id,ti")
+    kept = example / "results/records/notes.partial-kept"
+    kept.write_text("mine")
 
     again = evsynth("run", str(example))
     assert again.returncode == 0, again.stderr[-3000:]
     assert "LockException" not in again.stderr
     assert "interrupted" in again.stderr
+    assert "removed 1 half-written file(s)" in again.stderr
+    assert not partial.exists()
+    kept.unlink()
     done = evsynth("run", str(reference))
     assert done.returncode == 0, done.stderr[-3000:]
     got, want = _results(example), _results(reference)
     assert sorted(got) == sorted(want)
     assert [k for k in want if got[k] != want[k]] == []
+
+
+def test_remove_partial_files_keeps_links_and_other_files(tmp_path: Path) -> None:
+    from evsynth.io import atomic_path, remove_partial_files
+
+    results = tmp_path / "results"
+    (results / "meta").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    outside = elsewhere / ".pooled.csv.partial-abc"
+    outside.write_text("not ours")
+    (results / "linked").symlink_to(elsewhere, target_is_directory=True)
+    (results / ".link.partial-x").symlink_to(outside)
+    left = results / "meta" / ".pooled.csv.partial-abc"
+    left.write_text("yi,v")
+    (results / "meta" / "pooled.csv").write_text("yi,vi\n")
+    # the writers' temporary files carry the mark the cleaning looks for
+    with atomic_path(results / "meta" / "pooled.csv") as tmp:
+        assert tmp.name.startswith(".pooled.csv.partial-")
+        assert sorted(remove_partial_files(results)) == sorted([left, tmp])
+        tmp.write_text("yi,vi\n1,2\n")
+    assert outside.exists() and (results / ".link.partial-x").is_symlink()
+    assert (results / "meta" / "pooled.csv").read_text() == "yi,vi\n1,2\n"
+
+
+# --- a real full disk (a small tmpfs; needs root and mount) --------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """Mount a 1 MiB tmpfs (skipped where mounting is not allowed)."""
+    mount = shutil.which("mount")
+    point = tmp_path / "disk"
+    point.mkdir()
+    if mount is None or os.geteuid() != 0:
+        pytest.skip("a real full disk needs root and mount")
+    done = subprocess.run(
+        [mount, "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(point)],
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield point
+    finally:
+        subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+def _fill(folder: Path, leave: int) -> None:
+    """Fill the file system of ``folder`` up to ``leave`` bytes."""
+    free = shutil.disk_usage(folder).free - leave
+    with (folder / "ballast").open("wb") as out:
+        while free > 0:
+            chunk = min(free, 1 << 16)
+            try:
+                out.write(b"\0" * chunk)
+                out.flush()
+            except OSError:
+                break
+            free -= chunk
+
+
+def test_a_full_disk_names_the_output(small_disk: Path) -> None:
+    """A stage command writing to a full disk: the output named, exit 2, nothing left."""
+    source = Path(__file__).parents[2] / "data" / "extraction" / "effects.csv"
+    out = small_disk / "effects"
+    out.mkdir()
+    _fill(small_disk, 0)
+    proc = evsynth("effects", str(source), "--out", str(out / "effects.csv"))
+    assert_refused(proc, "No space left on device", str(out))
+    assert len(_errors(proc.stderr)) == 1, proc.stderr
+    assert sorted(p.name for p in out.iterdir()) == []  # no partial output
+
+
+@pytest.mark.workflow
+def test_a_run_on_a_full_disk_ends_with_one_line(small_disk: Path) -> None:
+    """evsynth run on a review whose disk fills up: exit 2, the last line says so."""
+    review = small_disk / "review"
+    init_example(review)
+    _fill(small_disk, 64 << 10)  # room for Snakemake to start, not for the results
+    proc = evsynth("run", str(review))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 2, out[-3000:]
+    assert "Traceback" not in out, out[-3000:]
+    last = proc.stderr.strip().splitlines()
+    assert "free the space" in last[-1], last[-3:]
+    assert "No space left on device" in last[-2], last[-3:]
+    assert not list((review / "results").rglob(".*.partial-*"))

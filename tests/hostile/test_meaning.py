@@ -331,7 +331,7 @@ def refused_by_run(folder: Path, *fragments: str) -> None:
     proc = evsynth("run", "--cores", "2", str(folder))
     # the screening job refuses; evsynth run ends with its line and exit 2
     assert_refused(proc, *fragments)
-    assert "input problem(s)" in proc.stderr.splitlines()[-1]
+    assert "evsynth validate lists every problem" in proc.stderr.splitlines()[-1]
     assert tree(folder / "data") == before
     assert tree(folder / "results/history") == history  # the snapshot is kept
     assert not (folder / "results/screening/final_decisions.csv").exists()
@@ -423,3 +423,70 @@ def test_an_effect_too_extreme_to_pool_is_refused_at_its_row(
         proc, EFFECTS, "line 2", "row 1", f"column '{column}'", what, "too extreme"
     )
     assert tree(example) == before
+
+
+@pytest.mark.workflow
+def test_a_deliberate_edit_is_accepted_with_its_reason(ran):
+    lines = log_lines(ran)
+    cells = next(csv.reader([lines[4]]))  # line 5
+    record, stage, reviewer = cells[:3]
+    cells[5] = "note corrected"
+    lines[4] = ",".join(cells) + "\n"
+    (ran / DECISIONS).write_text("".join(lines), encoding="utf-8")
+    edits = ran / "results/history/round_0/decision_log_edits.csv"
+    snapshot = ran / "results/history/round_0/decision_log.csv"
+    recorded = snapshot.read_bytes()
+    # listed, nothing written, without a reason
+    listed = evsynth("accept-log-edits", str(ran))
+    assert_refused(listed, DECISIONS, "line 5", "row 4", "column 'note'", "--reason")
+    assert not edits.exists() and snapshot.read_bytes() == recorded
+    assert_refused(evsynth("accept-log-edits", str(ran), "--reason", "  "), "reason")
+    accepted = evsynth(
+        "accept-log-edits", str(ran), "--reason", "typo in the note, agreed 2023-09"
+    )
+    assert accepted.returncode == 0, accepted.stderr
+    assert "1 edit(s)" in accepted.stdout
+    with edits.open(encoding="utf-8", newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert (row["row"], row["record_id"], row["stage"], row["reviewer"]) == (
+        "4",
+        record,
+        stage,
+        reviewer,
+    )
+    assert row["column"] == "note"
+    assert row["reason"] == "typo in the note, agreed 2023-09"
+    assert evsynth("validate", str(ran)).returncode == 0
+    again = evsynth("accept-log-edits", str(ran), "--reason", "x")
+    assert "no earlier row changed" in again.stdout
+    proc = evsynth("run", "--cores", "2", str(ran))
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert edits.is_file()  # the run keeps the record of accepted edits
+
+
+def test_a_near_duplicate_effect_row_names_both_lines(example):
+    path = example / EFFECTS
+    _header, rows = read_rows(path)
+    copy = dict(rows[2])
+    copy["outcome"] = "  " + copy["outcome"].upper().replace(" ", "  ") + "."
+    copy["note"] = "entered twice by a second extractor"
+    line = append_row(path, copy)
+    refused_everywhere(
+        example,
+        stage_effects,
+        EFFECTS,
+        f"line {line}",
+        "column 'outcome'",
+        "the same study, outcome, domain, time point and comparison as line 4",
+        "differing only in outcome, note",
+        "tell them apart in comparison",
+    )
+
+
+def test_the_same_outcome_in_another_comparison_is_not_a_duplicate(example):
+    path = example / EFFECTS
+    _header, rows = read_rows(path)
+    second_arm = dict(rows[2], comparison="second_arm")
+    append_row(path, second_arm)
+    proc = stage_effects(example)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from evsynth import __version__ as EVSYNTH_VERSION
 from evsynth.errors import EvsynthError
+from evsynth.labels import analysis_labels
 from evsynth.paths import (
     SAFE_ANALYSIS,
     SAFE_NAME,
@@ -114,6 +115,7 @@ SNAPSHOT_FILES = [
     "pooled.csv",
     "prisma.json",
     "decision_log.csv",
+    "certainty.csv",
     "meta.json",
 ]
 CHANGES_FILES = [
@@ -121,6 +123,7 @@ CHANGES_FILES = [
     "decisions_changed.csv",
     "effects_changed.csv",
     "pooled_changes.csv",
+    "certainty_changes.csv",
     "estimates.png",
     "estimates.svg",
     "living_prisma.csv",
@@ -224,20 +227,27 @@ def meta_reports():
     return [f"results/meta/{a['name']}.json" for a in config["meta"]["analyses"]]
 
 
+def rob_analyses():
+    """The analyses whose weights the risk-of-bias summary plots use (none without effects)."""
+    if not has_effects():
+        return []
+    return [a["name"] for a in config["meta"]["analyses"]]
+
+
+def rob_meta_reports():
+    """The meta-analyses' reports, which weigh the risk-of-bias summary plots."""
+    return [f"results/meta/{name}.json" for name in rob_analyses()]
+
+
 def rob_outputs():
-    """The risk-of-bias stage's tables and plots."""
-    names = [
-        f"{tool}_table.{ext}"
-        for tool in ("rob2", "robins_i")
-        for ext in ("csv", "xlsx")
+    """The risk-of-bias stage's tables and plots (see evsynth.rob.api.output_names)."""
+    from evsynth.rob.api import output_names
+
+    return [
+        f"results/rob/{name}"
+        for name in output_names(rob_analyses())
+        if name != "overall.csv"
     ]
-    names += [
-        f"{kind}_{tool}.{ext}"
-        for tool in ("rob2", "robins_i")
-        for kind in ("traffic_light", "summary")
-        for ext in ("png", "svg")
-    ]
-    return [f"results/rob/{name}" for name in names]
 
 
 def optional_rob_file(wildcards):
@@ -246,15 +256,30 @@ def optional_rob_file(wildcards):
     return [str(path)] if path.is_file() else []
 
 
+def optional_grade_file(wildcards):
+    """The team's GRADE judgements, if the review has them (else no input)."""
+    path = Path(review_path(config["grade"]["file"]))
+    return [str(path)] if path.is_file() else []
+
+
+def meta_inputs():
+    """Each configured analysis's effect rows (for the participants GRADE counts)."""
+    return [f"results/meta/inputs/{a['name']}.csv" for a in config["meta"]["analyses"]]
+
+
 def has_effects():
     return Path(review_path(config["effects"]["file"])).is_file()
 
 
 def snapshot_meta_inputs():
-    """Effect sizes and meta-analyses go into the snapshot when the review has them."""
+    """Effect sizes, meta-analyses and their certainty (GRADE) go into the snapshot
+    when the review has them."""
     if not has_effects():
         return []
-    return ["results/effects/effects.csv", "results/meta/summary.csv"]
+    inputs = ["results/effects/effects.csv", "results/meta/summary.csv"]
+    if config["meta"]["analyses"]:
+        inputs.append("results/grade/certainty.csv")
+    return inputs
 
 
 def has_previous_round():
@@ -270,6 +295,7 @@ def stage_targets():
         *rules.import_records.output,
         *rules.deduplicate.output,
         *rules.screening.output,
+        *rules.study_labels.output,
         *rules.snapshot.output,
     ]
     if has_effects():
@@ -284,6 +310,8 @@ def stage_targets():
                     for ext in ("png", "svg")
                 ),
             ]
+    if has_effects() and config["meta"]["analyses"]:
+        targets += [*rules.grade.output]
     if Path(review_path(config["rob"]["file"])).is_file():
         targets += [*rules.risk_of_bias.output]
     qualitative = config["qualitative"]

@@ -70,6 +70,7 @@ rule changes:
         old=CURRENT_ROUND - 1,
         new=CURRENT_ROUND,
         title=config["review_title"],
+        analysis_labels=analysis_labels(config["meta"]),
         version=EVSYNTH_VERSION,
     message:
         "Changes from round {params.old} to round {params.new}"

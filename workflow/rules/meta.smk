@@ -31,6 +31,7 @@ rule meta_analysis:
         effects="results/meta/inputs/{analysis}.csv",
         studies=optional_review_file("studies"),
         rob=optional_rob_file,
+        labels=rules.study_labels.output.labels,
     output:
         report="results/meta/{analysis}.json",
         plots=expand(
@@ -46,6 +47,7 @@ rule meta_analysis:
         "../../environment.yml"
     params:
         settings=config["meta"],
+        value_labels=config["labels"]["values"],
         version=EVSYNTH_VERSION,
     message:
         "Meta-analysis {wildcards.analysis}"

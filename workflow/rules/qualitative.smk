@@ -7,6 +7,7 @@ rule qualitative:
         appraisal=review_path(config["qualitative"]["appraisal"]),
         cerqual=review_path(config["qualitative"]["cerqual"]),
         studies=optional_review_file("studies"),
+        labels=rules.study_labels.output.labels,
     output:
         soqf=report(
             "results/qualitative/cerqual_soqf.docx",

@@ -8,5 +8,11 @@ from evsynth.history.changes import compare_rounds, write_changes, write_living_
 with script_main(snakemake.log[0]):
     out = Path(snakemake.output.summary).parent
     old, new = snakemake.params.old, snakemake.params.new
-    write_changes(compare_rounds("results/history", old, new), out, old=old, new=new)
+    write_changes(
+        compare_rounds("results/history", old, new),
+        out,
+        old=old,
+        new=new,
+        labels=snakemake.params.analysis_labels,
+    )
     write_living_prisma("results/history", out, title=snakemake.params.title)

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from evsynth.cli import script_main
+from evsynth.labels import read_study_labels, value_labels
 from evsynth.meta.analyses import MetaSettings
 from evsynth.meta.api import run_one, write_analysis
 
@@ -14,5 +15,11 @@ with script_main(snakemake.log[0]):
         snakemake.input.rob[0] if snakemake.input.rob else None,
         settings,
         snakemake.wildcards.analysis,
+        labels=read_study_labels(snakemake.input.labels),
     )
-    write_analysis(result, Path(snakemake.output.report).parent, settings)
+    write_analysis(
+        result,
+        Path(snakemake.output.report).parent,
+        settings,
+        value_labels(snakemake.params.value_labels),
+    )

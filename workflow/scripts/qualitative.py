@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from evsynth.cli import script_main
+from evsynth.labels import read_study_labels
 from evsynth.qualitative.api import run_qualitative, write_qualitative
 from evsynth.studies import study_ids
 
@@ -14,5 +15,6 @@ with script_main(snakemake.log[0]):
         snakemake.input.cerqual,
         study_ids(studies),
         coverage=snakemake.params.coverage,
+        labels=read_study_labels(snakemake.input.labels),
     )
     write_qualitative(result, Path(snakemake.output.soqf).parent)

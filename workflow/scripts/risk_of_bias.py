@@ -3,16 +3,17 @@
 from pathlib import Path
 
 from evsynth.cli import script_main
-from evsynth.rob.api import write_rob
-from evsynth.rob.model import read_rob
-from evsynth.rob.weights import study_weights
-from evsynth.studies import study_ids
+from evsynth.labels import read_study_labels
+from evsynth.rob.api import run_rob
 
 with script_main(snakemake.log[0]):
-    studies = snakemake.input.studies[0] if snakemake.input.studies else None
-    frame = read_rob(snakemake.input.table, study_ids(studies))
-    write_rob(
-        frame,
+    run_rob(
+        snakemake.input.table,
         Path(snakemake.output.overall).parent,
-        weights=study_weights(studies),
+        # studies.csv, or where the config says it would be (named in errors)
+        snakemake.input.studies[0]
+        if snakemake.input.studies
+        else snakemake.params.studies,
+        list(snakemake.input.reports),
+        labels=read_study_labels(snakemake.input.labels),
     )

@@ -785,6 +785,65 @@ def _row_key(row: Mapping[str, object]) -> tuple[tuple[str, object], ...]:
     )
 
 
+def _outcome_key(row: Mapping[str, object]) -> tuple[str, ...]:
+    """Return what names a row's outcome: study, outcome, domain, time point, comparison.
+
+    The outcome's text is compared without case, spacing or punctuation, so
+    that "Self-esteem (RSES)" and "self esteem (rses)" are one outcome.
+    """
+
+    def text(column: str, default: str = "") -> str:
+        value = row.get(column)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return default
+        return str(value)
+
+    outcome = re.sub(r"[\W_]+", " ", text("outcome").casefold()).strip()
+    return (
+        text("study_id"),
+        outcome,
+        text("domain"),
+        text("timepoint"),
+        text("comparison", "main") or "main",
+    )
+
+
+def _near_duplicate(
+    number: int,
+    row: Mapping[str, object],
+    first: int,
+    first_row: Mapping[str, object],
+    source: str | Path,
+) -> InputError:
+    """Return the error for a second row of the same study outcome (not an exact copy)."""
+
+    def filled(value: object) -> bool:
+        return value is not None and not (
+            isinstance(value, float) and math.isnan(value)
+        )
+
+    differ = [
+        str(c)
+        for c in dict.fromkeys([*first_row, *row])
+        if (filled(row.get(c)) or filled(first_row.get(c)))
+        and row.get(c) != first_row.get(c)
+    ]
+    shown = ", ".join(differ[:6]) + (" ..." if len(differ) > 6 else "")
+    return InputError(
+        f"the same study, outcome, domain, time point and comparison as line "
+        f"{first + 1} (row {first}), differing only in {shown or 'spacing or case'}: "
+        "both would be pooled as separate outcomes",
+        file=source,
+        line=number + 1,
+        row=number,
+        column="outcome",
+        expected=(
+            "each study x outcome x time point x comparison once: delete one row, or "
+            "tell them apart in comparison (a second arm, a subgroup) or outcome"
+        ),
+    )
+
+
 def row_problems(
     rows: Iterable[tuple[int, Mapping[str, object]]],
     source: str | Path,
@@ -807,15 +866,21 @@ def row_problems(
     Returns
     -------
     list of InputError
-        One per exact duplicate of an earlier row (the message names both
-        lines: the second would be pooled as another outcome) and one per row
+        One per exact duplicate of an earlier row, and one per row naming the
+        same study, outcome (ignoring case, spacing and punctuation), domain,
+        time point and comparison as an earlier row (each message names both
+        lines: the second would be pooled as another outcome), and one per row
         of a study not in studies.csv, in file order.
     """
     problems: list[InputError] = []
     seen: dict[tuple[tuple[str, object], ...], int] = {}
+    named: dict[tuple[str, ...], tuple[int, Mapping[str, object]]] = {}
     for number, row in rows:
         key = _row_key(row)
         first = seen.setdefault(key, number)
+        earlier = named.setdefault(_outcome_key(row), (number, row))
+        if first == number and earlier[0] != number:
+            problems.append(_near_duplicate(number, row, *earlier, source))
         if first != number:
             problems.append(
                 InputError(

@@ -4,7 +4,8 @@
 and lists the records added (new unique records or duplicates of records the
 review already had), the screening outcomes of the new records and the earlier
 records whose final decision changed, the effect sizes added, removed or
-changed, and every pooled estimate before and after. :func:`write_changes`
+changed, every pooled estimate before and after, and the certainty of the
+evidence (GRADE) of every analysis before and after. :func:`write_changes`
 writes these as CSV tables, a JSON summary, a Markdown page and a plot of the
 old and new pooled estimates (the "diff" outputs suggested for living reviews:
 included records and estimates, previous against current).
@@ -37,6 +38,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from evsynth.history.snapshot import (
+    CERTAINTY_DOMAINS,
     EFFECT_KEY,
     HistoryError,
     Snapshot,
@@ -66,10 +68,14 @@ from evsynth.plots.forest import (
 from evsynth.screening.decide import SOUGHT_STATES, STATES, UNFINISHED_STATES
 from evsynth.screening.model import DBR, OTHER
 from evsynth.screening.prisma import (
+    BOX_LABELS,
     TEMPLATE,
     TEMPLATE_COLUMNS,
+    check_flow,
+    column_checks,
     counts_from_json,
     flow_from_counts,
+    other_removed,
     progress_notes,
 )
 from evsynth.screening.prisma_plot import PrismaFlow, prisma_figure
@@ -78,6 +84,7 @@ _log = logging.getLogger(__name__)
 
 __all__ = [
     "Changes",
+    "certainty_changes",
     "compare_rounds",
     "estimates_figure",
     "living_prisma",
@@ -149,12 +156,27 @@ POOLED_CHANGE_COLUMNS = [
     "I2_old",
     "I2_new",
 ]
+CERTAINTY_CHANGE_COLUMNS = [
+    "analysis",
+    "label",
+    "status",
+    "certainty_old",
+    "certainty_new",
+    "level_old",
+    "level_new",
+    "level_change",
+    "provisional_old",
+    "provisional_new",
+    "domains_changed",
+    "domain_changes",
+]
 #: Files written by :func:`write_changes`, in order.
 CHANGE_FILES = (
     "records_added.csv",
     "decisions_changed.csv",
     "effects_changed.csv",
     "pooled_changes.csv",
+    "certainty_changes.csv",
     "summary.json",
     "changes.md",
     "estimates.png",
@@ -261,6 +283,10 @@ class Changes:
         is empty.
     summary : dict
         Headline counts (see :func:`compare_rounds`).
+    certainty : pandas.DataFrame
+        The certainty of the evidence (GRADE), one row per analysis rated in
+        either round (see :func:`certainty_changes`), columns
+        :data:`CERTAINTY_CHANGE_COLUMNS`.
     """
 
     old: int
@@ -276,6 +302,9 @@ class Changes:
     effects_changed: pd.DataFrame
     pooled: pd.DataFrame
     summary: dict[str, Any]
+    certainty: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: _frame([], CERTAINTY_CHANGE_COLUMNS)
+    )
 
     @property
     def duplicates_of_earlier(self) -> int:
@@ -475,6 +504,163 @@ def _pooled_changes(old: Snapshot, new: Snapshot) -> pd.DataFrame:
     return _frame(rows, POOLED_CHANGE_COLUMNS, ints=["k_old", "k_new"], floats=floats)
 
 
+def _certainty_rows(snap: Snapshot) -> dict[str, dict[str, Any]] | None:
+    if snap.certainty is None:
+        return None
+    return {str(r["analysis"]): r for r in snap.certainty.to_dict(orient="records")}
+
+
+def _side(row: Mapping[str, Any] | None, side: str) -> dict[str, Any]:
+    return {
+        f"certainty_{side}": row["certainty"] if row else None,
+        f"level_{side}": _int_or_none(row["level"]) if row else None,
+        f"provisional_{side}": row["provisional"] if row else None,
+    }
+
+
+def certainty_changes(old: Snapshot, new: Snapshot) -> pd.DataFrame:
+    """Compare the certainty of the evidence (GRADE) of two rounds' analyses.
+
+    Parameters
+    ----------
+    old, new : Snapshot
+        The two rounds' snapshots (:func:`~evsynth.history.snapshot.read_snapshot`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per analysis rated in either round (those of ``new`` in their
+        order, then those only in ``old``), columns
+        :data:`CERTAINTY_CHANGE_COLUMNS`: the analysis and its label; status
+        ``changed`` (the level, provisional or the rating that counts of a
+        domain differ), ``unchanged``, ``added`` (rated only in ``new``),
+        ``removed`` (only in ``old``) or ``not_recorded`` (the other round's
+        snapshot records no certainty: it was taken before snapshots did);
+        the certainty word, level (4 high ... 1 very low) and provisional
+        (yes/no) of each round; level_change (new - old); domains_changed
+        (the domains whose rating differs, ``; ``-separated, in the order of
+        :data:`~evsynth.history.snapshot.CERTAINTY_DOMAINS`) and
+        domain_changes (``imprecision: no → serious; ...``). The missing
+        side of an analysis is empty.
+    """
+    before, after = _certainty_rows(old), _certainty_rows(new)
+    rows: list[dict[str, Any]] = []
+    if before is None or after is None:
+        only = after if before is None else before
+        for name, row in (only or {}).items():
+            rows.append(
+                {
+                    "analysis": name,
+                    "label": row["label"] or name,
+                    "status": "not_recorded",
+                    **_side(row if only is after else None, "new"),
+                    **_side(row if only is before else None, "old"),
+                    "level_change": None,
+                    "domains_changed": "",
+                    "domain_changes": "",
+                }
+            )
+    else:
+        for name in list(after) + [a for a in before if a not in after]:
+            was, now = before.get(name), after.get(name)
+            domains: list[str] = []
+            pairs: list[str] = []
+            if was and now:
+                domains = [d for d in CERTAINTY_DOMAINS if was[d] != now[d]]
+                pairs = [
+                    f"{d}: {was[d] or '(none)'} → {now[d] or '(none)'}" for d in domains
+                ]
+            row = {
+                "analysis": name,
+                "label": (now or was or {}).get("label") or name,
+                **_side(was, "old"),
+                **_side(now, "new"),
+                "domains_changed": "; ".join(domains),
+                "domain_changes": "; ".join(pairs),
+            }
+            if was is None:
+                row["status"] = "added"
+            elif now is None:
+                row["status"] = "removed"
+            else:
+                same = (
+                    row["level_old"] == row["level_new"]
+                    and row["provisional_old"] == row["provisional_new"]
+                    and not domains
+                )
+                row["status"] = "unchanged" if same else "changed"
+            level_old, level_new = row["level_old"], row["level_new"]
+            row["level_change"] = (
+                level_new - level_old
+                if level_old is not None and level_new is not None
+                else None
+            )
+            rows.append(row)
+    return _frame(
+        rows, CERTAINTY_CHANGE_COLUMNS, ints=["level_old", "level_new", "level_change"]
+    )
+
+
+def _certainty_summary(
+    table: pd.DataFrame, old: Snapshot, new: Snapshot
+) -> dict[str, Any]:
+    """Return the ``certainty`` entry of summary.json (see :func:`compare_rounds`)."""
+    status = Counter(table["status"])
+    levels = [int(v) for v in table["level_change"].dropna()]
+
+    def rated(snap: Snapshot) -> int | None:
+        return None if snap.certainty is None else len(snap.certainty)
+
+    def plain(value: Any) -> Any:
+        return None if value is None or pd.isna(value) else value
+
+    before, after = _certainty_rows(old) or {}, _certainty_rows(new) or {}
+    changes = []
+    for row in table.to_dict(orient="records"):
+        if row["status"] not in ("changed", "added", "removed"):
+            continue
+        name = row["analysis"]
+        domains = [
+            {"domain": d, "old": before[name][d], "new": after[name][d]}
+            for d in row["domains_changed"].split("; ")
+            if d
+        ]
+        changes.append(
+            {
+                "analysis": row["analysis"],
+                "label": row["label"],
+                "status": row["status"],
+                "certainty": {
+                    "old": plain(row["certainty_old"]),
+                    "new": plain(row["certainty_new"]),
+                },
+                "level_change": (
+                    None if pd.isna(row["level_change"]) else int(row["level_change"])
+                ),
+                "provisional": {
+                    "old": plain(row["provisional_old"]),
+                    "new": plain(row["provisional_new"]),
+                },
+                "domains": domains,
+            }
+        )
+    return {
+        "recorded": {
+            "old": old.certainty is not None,
+            "new": new.certainty is not None,
+        },
+        "analyses": {"old": rated(old), "new": rated(new)},
+        "changed": status["changed"],
+        "unchanged": status["unchanged"],
+        "added": status["added"],
+        "removed": status["removed"],
+        "not_recorded": status["not_recorded"],
+        "level_down": sum(v < 0 for v in levels),
+        "level_up": sum(v > 0 for v in levels),
+        "changes": changes,
+    }
+
+
 def compare_rounds(history_dir: str | Path, old: int, new: int) -> Changes:
     """Compare the snapshots of two rounds of a living review.
 
@@ -497,8 +683,18 @@ def compare_rounds(history_dir: str | Path, old: int, new: int) -> Changes:
         ``other_new``, ``new_record_states`` (final states of the records
         screened for the first time), ``decision_changed``,
         ``effects_added``, ``effects_removed``, ``effects_changed``,
-        ``analyses_added``, ``analyses_removed``, ``analyses_changed`` and
-        ``analyses_unchanged``.
+        ``analyses_added``, ``analyses_removed``, ``analyses_changed``,
+        ``analyses_unchanged`` and ``certainty``: the certainty of the
+        evidence (GRADE, :func:`certainty_changes`) as ``recorded`` (``{"old":
+        bool, "new": bool}``, false for a snapshot taken before snapshots
+        recorded certainty), ``analyses`` (analyses rated per round, null
+        when not recorded), the counts of ``changed``, ``unchanged``,
+        ``added``, ``removed`` and ``not_recorded`` analyses, ``level_down``
+        and ``level_up`` (analyses whose level fell or rose), and
+        ``changes``: per analysis changed, added or removed, its analysis,
+        label, status, ``certainty`` and ``provisional`` (each ``{"old",
+        "new"}``), ``level_change`` and ``domains`` (``[{"domain", "old",
+        "new"}]``, the ratings that count).
 
     Raises
     ------
@@ -516,6 +712,7 @@ def compare_rounds(history_dir: str | Path, old: int, new: int) -> Changes:
     decisions = _decision_changes(before, after)
     effects = _effect_changes(before, after)
     pooled = _pooled_changes(before, after)
+    certainty = certainty_changes(before, after)
 
     kinds = Counter(added["kind"])
     states = Counter(
@@ -560,6 +757,7 @@ def compare_rounds(history_dir: str | Path, old: int, new: int) -> Changes:
         "analyses_removed": status["removed"],
         "analyses_changed": status["changed"],
         "analyses_unchanged": status["unchanged"],
+        "certainty": _certainty_summary(certainty, before, after),
     }
     return Changes(
         old=int(old),
@@ -570,6 +768,7 @@ def compare_rounds(history_dir: str | Path, old: int, new: int) -> Changes:
         **effects,
         pooled=pooled,
         summary=summary,
+        certainty=certainty,
     )
 
 
@@ -606,7 +805,9 @@ def _side_text(row: Mapping[str, Any], side: str, round_no: int) -> str:
     return f"Round {round_no}: {fmt_number(est, 2)}{ci}, {k_text}"
 
 
-def estimates_figure(changes: Changes) -> Figure:
+def estimates_figure(
+    changes: Changes, labels: Mapping[str, str] | None = None
+) -> Figure:
     """Plot each analysis's old and new pooled estimate with its 95% CI.
 
     Analyses are rows, in the order of ``changes.pooled``; in each, the old
@@ -618,6 +819,10 @@ def estimates_figure(changes: Changes) -> Figure:
     ----------
     changes : Changes
         From :func:`compare_rounds`.
+    labels : mapping of str to str, optional
+        Each analysis's label (``meta.analyses[].label``, see
+        :func:`evsynth.labels.analysis_labels`); an analysis without one is
+        named by its name.
 
     Returns
     -------
@@ -627,10 +832,10 @@ def estimates_figure(changes: Changes) -> Figure:
         0), ``estimates-null`` and ``estimates-panel``.
     """
     with _st.style():
-        return _estimates_figure(changes)
+        return _estimates_figure(changes, labels or {})
 
 
-def _estimates_figure(changes: Changes) -> Figure:
+def _estimates_figure(changes: Changes, names: Mapping[str, str]) -> Figure:
     body = TextFont(BODY_SIZE, _st.MEASURE_DPI)
     bold = TextFont(BODY_SIZE, _st.MEASURE_DPI, bold=True)
     big = TextFont(TITLE_SIZE, _st.MEASURE_DPI, bold=True)
@@ -642,7 +847,7 @@ def _estimates_figure(changes: Changes) -> Figure:
     title = (
         f"Pooled estimates: round {changes.old} (grey) and round {changes.new} (black)"
     )
-    labels = [str(r["analysis"]) for r in rows]
+    labels = [names.get(str(r["analysis"])) or str(r["analysis"]) for r in rows]
     texts = [[_side_text(r, side, n) for side, n, _ in sides] for r in rows]
     head_left, head_right = "Analysis", "Estimate [95% CI], k"
     label_w = max([bold.width(head_left), *(body.width(t) for t in labels)])
@@ -901,7 +1106,7 @@ def _ci(row: Mapping[str, Any], side: str) -> str:
     return f"[{lb:.3f}, {ub:.3f}]"
 
 
-def _markdown(changes: Changes) -> str:
+def _markdown(changes: Changes, labels: Mapping[str, str] | None = None) -> str:
     s = changes.summary
     o, n = changes.old, changes.new
     text = _cell
@@ -950,6 +1155,7 @@ def _markdown(changes: Changes) -> str:
             f"{s['analyses_added']:,} added, {s['analyses_removed']:,} removed, "
             f"{s['analyses_unchanged']:,} unchanged."
         ),
+        _certainty_headline(s["certainty"], o, n),
         "",
         "## Pooled estimates",
         "",
@@ -959,11 +1165,15 @@ def _markdown(changes: Changes) -> str:
     pooled = changes.pooled.assign(
         ci_old=[_ci(r, "old") for r in changes.pooled.to_dict(orient="records")],
         ci_new=[_ci(r, "new") for r in changes.pooled.to_dict(orient="records")],
+        shown=[
+            (labels or {}).get(str(name)) or str(name)
+            for name in changes.pooled["analysis"]
+        ],
     )
     lines += _md_table(
         pooled,
         [
-            ("Analysis", "analysis", text),
+            ("Analysis", "shown", text),
             ("Status", "status", text),
             (f"k ({o})", "k_old", text),
             (f"k ({n})", "k_new", text),
@@ -978,6 +1188,8 @@ def _markdown(changes: Changes) -> str:
             (f"I² ({n})", "I2_new", num(1)),
         ],
     )
+    lines += ["## Certainty of the evidence", ""]
+    lines += _certainty_lines(changes, labels)
     lines += ["## Records added", ""]
     lines += _md_table(
         changes.records_added,
@@ -1023,10 +1235,126 @@ def _markdown(changes: Changes) -> str:
         (
             "Full tables: records_added.csv, decisions_changed.csv, "
             "effects_changed.csv and pooled_changes.csv; counts in summary.json."
+            " The certainty of every analysis before and after: "
+            "certainty_changes.csv."
         ),
         "",
     ]
     return "\n".join(lines)
+
+
+def _certainty_headline(summary: Mapping[str, Any], old: int, new: int) -> str:
+    """Return the headline bullet on the certainty of the evidence."""
+    head = "- Certainty of the evidence (GRADE): "
+    recorded = summary["recorded"]
+    if not (recorded["old"] or recorded["new"]):
+        return head + "not recorded in either round's snapshot."
+    if not (recorded["old"] and recorded["new"]):
+        missing, present = (old, new) if recorded["new"] else (new, old)
+        return (
+            head + f"not recorded in round {missing}'s snapshot (taken before "
+            f"snapshots recorded it); round {present}'s is listed below without "
+            "a comparison."
+        )
+    changed = summary["changed"]
+    noun = "analysis" if changed == 1 else "analyses"
+    levels = (
+        f" ({summary['level_down']:,} to a lower level, {summary['level_up']:,} to "
+        "a higher)"
+        if changed
+        else ""
+    )
+    return head + (
+        f"{changed:,} {noun} changed{levels}, {summary['added']:,} rated for the "
+        f"first time, {summary['removed']:,} no longer rated, "
+        f"{summary['unchanged']:,} unchanged."
+    )
+
+
+def _rating_text(value: object) -> str:
+    text = "" if value is None or pd.isna(value) else str(value)
+    return text.replace("_", " ") if text else "(none)"
+
+
+def _certainty_word(row: Mapping[str, Any], side: str) -> str:
+    word = _rating_text(row[f"certainty_{side}"])
+    return word + (" (provisional)" if row[f"provisional_{side}"] == "yes" else "")
+
+
+def _certainty_lines(
+    changes: Changes, labels: Mapping[str, str] | None = None
+) -> list[str]:
+    """Return the Markdown section on the certainty of the evidence."""
+    o, n = changes.old, changes.new
+    table = changes.certainty
+    if not len(table):
+        return ["No analyses rated in either round.", ""]
+    domains = {
+        item["analysis"]: item["domains"]
+        for item in changes.summary.get("certainty", {}).get("changes", [])
+    }
+    lines: list[str] = []
+    unchanged: list[str] = []
+    for row in table.to_dict(orient="records"):
+        name = str(row["analysis"])
+        label = _cell((labels or {}).get(name) or row["label"] or name)
+        status = row["status"]
+        if status == "unchanged":
+            unchanged.append(f"{label} ({_certainty_word(row, 'new')})")
+            continue
+        if status == "added":
+            lines.append(
+                f"- {label}: rated for the first time in round {n}: "
+                f"{_certainty_word(row, 'new')}."
+            )
+            continue
+        if status == "removed":
+            lines.append(
+                f"- {label}: not rated in round {n} (round {o}: "
+                f"{_certainty_word(row, 'old')})."
+            )
+            continue
+        if status == "not_recorded":
+            side, round_no = ("new", n) if pd.notna(row["level_new"]) else ("old", o)
+            lines.append(
+                f"- {label}: {_certainty_word(row, side)} in round {round_no}."
+            )
+            continue
+        if row["level_old"] != row["level_new"]:
+            words = f"{_certainty_word(row, 'old')} → {_certainty_word(row, 'new')}"
+        else:
+            words = f"{_certainty_word(row, 'new')}, level unchanged"
+        parts = []
+        if row["provisional_old"] != row["provisional_new"]:
+            parts.append(
+                f"provisional: {_rating_text(row['provisional_old'])} → "
+                f"{_rating_text(row['provisional_new'])}"
+            )
+        for item in domains.get(name, []):
+            domain = item["domain"]
+            shown = "starting level" if domain == "start" else domain.replace("_", " ")
+            parts.append(
+                f"{shown}: {_rating_text(item['old'])} → {_rating_text(item['new'])}"
+            )
+        lines.append(f"- {label}: {words} ({'; '.join(parts)}).")
+    if lines:
+        lines.append("")
+    if unchanged:
+        lines += [f"Unchanged since round {o}: {', '.join(unchanged)}.", ""]
+    return lines
+
+
+def _certainty_csv(
+    changes: Changes, labels: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Return certainty_changes.csv, with the labels of ``labels`` where it has them."""
+    table = changes.certainty.copy()
+    if labels:
+        table["label"] = [
+            labels.get(str(a)) or label
+            for a, label in zip(table["analysis"], table["label"], strict=True)
+        ]
+    return table
 
 
 def _decisions_table(changes: Changes) -> pd.DataFrame:
@@ -1082,7 +1410,12 @@ def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
 
 
 def write_changes(
-    changes: Changes, out_dir: str | Path, *, old: int, new: int
+    changes: Changes,
+    out_dir: str | Path,
+    *,
+    old: int,
+    new: int,
+    labels: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write the change report of two rounds.
 
@@ -1094,6 +1427,12 @@ def write_changes(
         Output folder; created if needed.
     old, new : int
         The rounds compared (must be those of ``changes``).
+    labels : mapping of str to str, optional
+        Each analysis's label (``meta.analyses[].label``): the estimates plot,
+        the table of pooled estimates and the certainty section in changes.md
+        name analyses by them (pooled_changes.csv keeps the names;
+        certainty_changes.csv's label column takes them, else the label the
+        GRADE stage recorded).
 
     Returns
     -------
@@ -1102,7 +1441,9 @@ def write_changes(
         ``excluded_new``, ``other_new`` or ``decision_changed``);
         effects_changed.csv (kind ``added``, ``removed`` or ``changed``, old
         and new yi and vi and their differences); pooled_changes.csv;
-        summary.json; changes.md (headline numbers, tables and the plot);
+        certainty_changes.csv (:func:`certainty_changes`); summary.json;
+        changes.md (headline numbers, tables, the plot and the certainty of
+        the evidence before and after);
         estimates.png and estimates.svg (:func:`estimates_figure`). All are
         written or none, and the same changes give the same bytes.
 
@@ -1117,15 +1458,16 @@ def write_changes(
             f"not {old} and {new}"
         )
     out = Path(out_dir)
-    fig = estimates_figure(changes)
+    fig = estimates_figure(changes, labels)
     writers: dict[Path, Callable[[Path], None]] = {
         out / "records_added.csv": _csv_writer(changes.records_added),
         out / "decisions_changed.csv": _csv_writer(_decisions_table(changes)),
         out / "effects_changed.csv": _csv_writer(_effects_table(changes)),
         out / "pooled_changes.csv": _csv_writer(changes.pooled),
+        out / "certainty_changes.csv": _csv_writer(_certainty_csv(changes, labels)),
         out / "summary.json": _json_writer(changes.summary),
         out / "changes.md": lambda p: p.write_text(
-            _markdown(changes), encoding="utf-8", newline="\n"
+            _markdown(changes, labels), encoding="utf-8", newline="\n"
         ),
         out / "estimates.png": _figure_writer(fig, "png"),
         out / "estimates.svg": _figure_writer(fig, "svg"),
@@ -1304,10 +1646,51 @@ def living_prisma(history_dir: str | Path) -> pd.DataFrame:
 def _difference_counts(
     new: Mapping[str, Any], old: Mapping[str, Any]
 ) -> dict[str, Any]:
+    """Return what a round added: the difference of two rounds' cumulative counts.
+
+    The records removed in each column are worked out from the boxes below
+    them (identified − screened or sought, counting records still in
+    progress), as in :func:`_removed_in_round`, so that snapshots written
+    before the other-methods column had its own removals (when
+    ``duplicates`` counted both columns') still give columns that add up.
+    """
     diff: dict[str, Any] = {k: _int(new, k) - _int(old, k) for k in ADDITIVE_KEYS}
     for name in _FLOW_LISTS:
         diff[name] = _list_diff(new.get(name, []), old.get(name, []))
+    progress = {
+        column: {
+            state: _progress(new, column, state) - _progress(old, column, state)
+            for state in (UNFINISHED_STATES if column == DBR else UNFINISHED_STATES[2:])
+        }
+        for column in (DBR, OTHER)
+    }
+    diff["in_progress"] = progress
+    at_ta = sum(progress[DBR][s] for s in UNFINISHED_STATES[:2])
+    diff["duplicates"] = (
+        diff["database_results"]
+        + diff["register_results"]
+        - diff["excluded_automatic"]
+        - diff["excluded_other"]
+        - diff["records_screened"]
+        - at_ta
+    )
+    other_total = (
+        diff["website_results"]
+        + diff["organisation_results"]
+        + diff["citations_results"]
+        - diff["other_sought_reports"]
+    )
+    split = {k: diff[k] for k in ("other_removed_dbr", "other_removed_within")}
+    if all(k in new and k in old for k in split) and sum(split.values()) == other_total:
+        diff["other_removed"] = other_removed(split)
+    else:
+        diff["other_removed"] = [("Duplicate records removed", other_total)]
     return diff
+
+
+def _progress(counts: Mapping[str, Any], column: str, state: str) -> int:
+    progress = counts.get("in_progress", {}) or {}
+    return int((progress.get(column, {}) or {}).get(state, 0) or 0)
 
 
 def _new_record_counts(
@@ -1322,7 +1705,8 @@ def _new_record_counts(
     the boxes
     by their final state; earlier records are left out even if a decision on
     them changed. Identification comes from the difference of the per-source
-    lists. Returns the counts, the number of earlier records whose screening
+    lists, and the records removed from what the round identified less its new
+    unique records, column by column (:func:`_removed_in_round`). Returns the counts, the number of earlier records whose screening
     was unfinished and is now further on, and the number of earlier records
     whose final decision changed; or None if the snapshots lack what this
     needs (snapshots older than the ``prisma_column`` and ``study_id``
@@ -1389,7 +1773,6 @@ def _new_record_counts(
         website_results=sum(n for _, n in counts["websites"]),
         organisation_results=sum(n for _, n in counts["organisations"]),
         citations_results=sum(n for _, n in counts["citations"]),
-        duplicates=len(added) - len(unique),
         excluded_automatic=0,
         excluded_other=0,
         records_screened=d["excluded_title_abstract"]
@@ -1407,12 +1790,80 @@ def _new_record_counts(
             {studies[r] for r in included} - {old_studies[r] for r in old_included}
         ),
         new_reports=len(included),
+        dbr_included_reports=d["included"],
+        other_included_reports=o["included"],
+        in_progress={
+            DBR: {s: d[s] for s in UNFINISHED_STATES},
+            OTHER: {s: o[s] for s in UNFINISHED_STATES[2:]},
+        },
     )
+    removed = _removed_in_round(counts, before, latest, d, o)
+    if removed is None:
+        return None
+    counts.update(removed)
     moved = [
         (s, state[r]) for r, s in old_state.items() if r in state and state[r] != s
     ]
     finished = sum(1 for s, _ in moved if s in UNFINISHED_STATES)
     return counts, finished, len(moved) - finished
+
+
+def _removed_in_round(
+    counts: Mapping[str, Any],
+    before: Mapping[str, Any],
+    latest: Mapping[str, Any],
+    dbr: Mapping[str, int],
+    other: Mapping[str, int],
+) -> dict[str, Any] | None:
+    """Count the records a round's searches found that were removed, by column.
+
+    A record of the round that does not stand for a new unique record is a
+    duplicate (of an earlier record, or of another of the round's records),
+    removed in the column of the search that found it: the databases
+    column's "Duplicate records removed" is the round's database and register
+    records less its new unique records of that column, and the other-methods
+    column's "Records removed before retrieval" likewise, so that both
+    columns add up as printed. The other-methods removals are split into
+    duplicates of database or register records and duplicates within other
+    methods by the difference of the two rounds' cumulative counts
+    (:func:`evsynth.screening.prisma.removed_counts`) when both snapshots
+    have them and agree; otherwise they are shown as one number.
+
+    Returns
+    -------
+    dict or None
+        ``duplicates``, ``other_removed`` (the box's items) and, when known,
+        ``other_removed_dbr`` and ``other_removed_within``; or None if a count
+        comes out negative (the snapshots disagree).
+    """
+    dbr_unique = sum(dbr.values())
+    other_unique = sum(other.values())
+    duplicates = counts["database_results"] + counts["register_results"] - dbr_unique
+    other_total = (
+        counts["website_results"]
+        + counts["organisation_results"]
+        + counts["citations_results"]
+        - other_unique
+    )
+    if duplicates < 0 or other_total < 0:
+        return None
+    split = {
+        key: _int(latest, key) - _int(before, key)
+        for key in ("other_removed_dbr", "other_removed_within")
+    }
+    known = all(k in latest and k in before for k in split) and (
+        min(split.values()) >= 0 and sum(split.values()) == other_total
+    )
+    if known:
+        return {
+            "duplicates": duplicates,
+            **split,
+            "other_removed": other_removed(split),
+        }
+    return {
+        "duplicates": duplicates,
+        "other_removed": [("Duplicate records removed", other_total)],
+    }
 
 
 def _study_ids(decisions: pd.DataFrame) -> dict[str, str]:
@@ -1435,7 +1886,10 @@ def update_flow(history_dir: str | Path) -> PrismaFlow:
     records of the latest round's searches, followed through the boxes by
     their final state; the latest round's totals at the bottom. Earlier
     records whose decision changed in the round are not in the new boxes; a
-    note counts them, as the totals include them.
+    note counts them, as the totals include them. Each new column adds up box
+    by box as printed (:func:`evsynth.screening.prisma.column_checks`); if one
+    does not (snapshots that disagree), the whole review is drawn instead, with
+    a note naming the box.
 
     Snapshots older than the ``prisma_column`` and ``study_id`` columns give
     the difference between the two rounds' cumulative counts instead (as a
@@ -1494,6 +1948,14 @@ def update_flow(history_dir: str | Path) -> PrismaFlow:
                     else "."
                 )
             )
+        unbalanced = _unbalanced(counts)
+        if unbalanced:
+            message = (
+                f"the boxes of round {new_round}'s records do not add up "
+                f"({unbalanced}); the diagram shows the whole review as of round "
+                f"{new_round}"
+            )
+            return _whole_review(latest, new_round, message)
     else:
         counts = _difference_counts(latest, before)
         label = {row[0]: row[3] for row in TEMPLATE}
@@ -1518,11 +1980,16 @@ def update_flow(history_dir: str | Path) -> PrismaFlow:
                 " decisions_changed.csv of the change report lists the changed "
                 "decisions and living_prisma.csv the differences per round"
             )
-            _log.warning("%s", message)
-            whole = flow_from_counts(latest)
-            return dataclasses.replace(
-                whole, notes=[f"Update round {new_round}: {message}.", *whole.notes]
+            return _whole_review(latest, new_round, message)
+        unbalanced = _unbalanced(counts)
+        if unbalanced:
+            message = (
+                f"the differences of the cumulative PRISMA counts of rounds "
+                f"{new_round} and {prev_round} do not add up column by column "
+                f"({unbalanced}); the diagram shows the whole review as of round "
+                f"{new_round}"
             )
+            return _whole_review(latest, new_round, message)
         head = (
             f"Update round {new_round}: the boxes under 'Identification of new "
             f"studies' count what is new since round {prev_round}, computed as the "
@@ -1546,6 +2013,33 @@ def update_flow(history_dir: str | Path) -> PrismaFlow:
         total_studies=_int(latest, "total_studies"),
         total_reports=_int(latest, "total_reports"),
         notes=[head, *progress_notes(latest)],
+    )
+
+
+def _unbalanced(counts: Mapping[str, Any]) -> str:
+    """Name the first box of an update's columns that does not add up ("" if none)."""
+    for key, computed, given, how in column_checks(counts):
+        if computed != given:
+            column, label = BOX_LABELS.get(key, ("", key))
+            return f"{label!r} ({column}): {computed} != {given}, {how}"
+    return ""
+
+
+def _whole_review(
+    latest: Mapping[str, Any], new_round: int, message: str
+) -> PrismaFlow:
+    """Return the whole review's flow at the latest round, with a note saying why.
+
+    Raises
+    ------
+    FlowError
+        If the latest round's own counts do not add up box by box.
+    """
+    _log.warning("%s", message)
+    check_flow(latest)
+    whole = flow_from_counts(latest)
+    return dataclasses.replace(
+        whole, notes=[f"Update round {new_round}: {message}.", *whole.notes]
     )
 
 

@@ -19,6 +19,16 @@ into ``<history>/round_<n>/``:
     pi_lb, pi_ub, tau2, I2 and Q_p.
 ``prisma.json``
     A copy of ``results/screening/prisma_counts.json`` (cumulative counts).
+``certainty.csv``
+    The certainty of the evidence (GRADE) of each analysis, compacted from
+    ``results/grade/certainty.csv`` to one row per analysis: analysis, label,
+    certainty (high, moderate, low, very low), level (4 to 1), provisional
+    (yes/no) and, per domain (start, risk_of_bias, inconsistency,
+    indirectness, imprecision, publication_bias, large_effect,
+    dose_response), the rating that counts (the team's judgement, else the
+    proposal). Header only when the GRADE stage has not run. Snapshots
+    written before this file existed lack it: they read as "no certainty
+    recorded" (:attr:`Snapshot.certainty` is None).
 ``decision_log.csv``
     The review's decision log (``screening/decisions.csv``) as this run read it,
     one row per row of the log: ``row`` (1-based data row), ``record_id``,
@@ -57,6 +67,9 @@ from evsynth.errors import EvsynthError, InputError
 from evsynth.io import frame_to_csv, read_csv_text, write_files
 
 __all__ = [
+    "CERTAINTY_COLUMNS",
+    "CERTAINTY_DOMAINS",
+    "CERTAINTY_LEVELS",
     "DECISION_COLUMNS",
     "DECISION_LOG_COLUMNS",
     "EFFECT_COLUMNS",
@@ -68,8 +81,11 @@ __all__ = [
     "SOURCES",
     "HistoryError",
     "Snapshot",
+    "accept_log_edits",
+    "certainty_table",
     "check_decision_log",
     "current_round",
+    "decision_log_edits",
     "decision_log_table",
     "list_rounds",
     "read_snapshot",
@@ -115,6 +131,30 @@ POOLED_COLUMNS = [
     "I2",
     "Q_p",
 ]
+#: GRADE's certainty levels, lowest first (index + 1 is the level); as
+#: :data:`evsynth.grade.rules.LEVELS`, kept here so that reading a snapshot
+#: does not import the GRADE rules.
+CERTAINTY_LEVELS = ("very low", "low", "moderate", "high")
+#: The domains of a GRADE rating, as :data:`evsynth.grade.rules.DOMAINS`.
+CERTAINTY_DOMAINS = (
+    "start",
+    "risk_of_bias",
+    "inconsistency",
+    "indirectness",
+    "imprecision",
+    "publication_bias",
+    "large_effect",
+    "dose_response",
+)
+#: The columns of a snapshot's ``certainty.csv``: one row per analysis.
+CERTAINTY_COLUMNS = [
+    "analysis",
+    "label",
+    "certainty",
+    "level",
+    "provisional",
+    *CERTAINTY_DOMAINS,
+]
 #: The files of one snapshot, in the order they are written.
 SNAPSHOT_FILES = (
     "records.csv",
@@ -123,10 +163,11 @@ SNAPSHOT_FILES = (
     "pooled.csv",
     "prisma.json",
     "decision_log.csv",
+    "certainty.csv",
     "meta.json",
 )
 #: Snapshot files that older snapshots lack (read as absent, never required).
-OPTIONAL_FILES = frozenset({"decision_log.csv"})
+OPTIONAL_FILES = frozenset({"decision_log.csv", "certainty.csv"})
 #: The columns of the decision log that its snapshot records (hashed).
 LOG_COLUMNS = (
     "record_id",
@@ -158,6 +199,7 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "effects.csv": ("effects/effects.csv",),
     "pooled.csv": ("meta/summary.csv",),
     "prisma.json": ("screening/prisma_counts.json",),
+    "certainty.csv": ("grade/certainty.csv",),
 }
 
 _ROUND_DIR = re.compile(r"^round_(\d+)$")
@@ -316,6 +358,112 @@ def _optional_table(
     return _read_text_table(path, required, columns)
 
 
+#: The columns of ``results/grade/certainty.csv`` the snapshot reads.
+_GRADE_REQUIRED = ["analysis", "domain", "rating", "certainty", "provisional"]
+_GRADE_EXPECTED = "results/grade/certainty.csv as the GRADE stage writes it"
+
+
+def _grade_error(
+    path: Path, row: int, column: str, message: str, expected: str
+) -> InputError:
+    return InputError(
+        message, file=path, line=row + 1, row=row, column=column, expected=expected
+    )
+
+
+def certainty_table(path: str | Path) -> pd.DataFrame:
+    """Compact the GRADE stage's certainty.csv to one row per analysis.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``results/grade/certainty.csv``: one row per analysis and domain with
+        (at least) analysis, domain, rating (the rating that counts),
+        certainty and provisional; outcome (the analysis's label) is used
+        when present. A missing file gives no rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CERTAINTY_COLUMNS`, every cell text, analyses in the
+        order of the file: the label (the outcome, else the analysis name),
+        the certainty word, its level (``"4"`` high to ``"1"`` very low),
+        provisional as written, and each domain's rating ("" for a domain the
+        file does not rate).
+
+    Raises
+    ------
+    InputError
+        If a required column is missing, a certainty is not one of
+        :data:`CERTAINTY_LEVELS`, the rows of one analysis disagree on its
+        certainty or provisional, a domain is not one of
+        :data:`CERTAINTY_DOMAINS`, or an analysis rates a domain twice; the
+        message names the file, line, row and column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in CERTAINTY_COLUMNS})
+    frame = _read_text_table(path, _GRADE_REQUIRED, [*_GRADE_REQUIRED, "outcome"])
+    rows: dict[str, dict[str, str]] = {}
+    rated: set[tuple[str, str]] = set()
+    for index, cells in enumerate(frame.to_dict(orient="records")):
+        row_no = index + 1
+        analysis = cells["analysis"].strip()
+        if not analysis:
+            raise _grade_error(path, row_no, "analysis", "no analysis", "its name")
+        word = " ".join(cells["certainty"].split()).lower()
+        if word not in CERTAINTY_LEVELS:
+            raise _grade_error(
+                path,
+                row_no,
+                "certainty",
+                f"certainty {cells['certainty']!r} is not a GRADE level",
+                "one of " + ", ".join(CERTAINTY_LEVELS),
+            )
+        domain = cells["domain"].strip()
+        if domain not in CERTAINTY_DOMAINS:
+            raise _grade_error(
+                path,
+                row_no,
+                "domain",
+                f"domain {cells['domain']!r} is not a GRADE domain",
+                "one of " + ", ".join(CERTAINTY_DOMAINS),
+            )
+        if (analysis, domain) in rated:
+            raise _grade_error(
+                path,
+                row_no,
+                "domain",
+                f"analysis {analysis!r} rates {domain} twice",
+                "one row per analysis and domain",
+            )
+        rated.add((analysis, domain))
+        provisional = cells["provisional"].strip()
+        row = rows.setdefault(
+            analysis,
+            {
+                "analysis": analysis,
+                "label": _unguard(cells["outcome"].strip()) or analysis,
+                "certainty": word,
+                "level": str(CERTAINTY_LEVELS.index(word) + 1),
+                "provisional": provisional,
+                **dict.fromkeys(CERTAINTY_DOMAINS, ""),
+            },
+        )
+        for column, value in (("certainty", word), ("provisional", provisional)):
+            if value != row[column]:
+                raise _grade_error(
+                    path,
+                    row_no,
+                    column,
+                    f"{column} {value!r} of analysis {analysis!r} differs from "
+                    f"{row[column]!r} on its earlier rows",
+                    f"one {column} per analysis",
+                )
+        row[domain] = cells["rating"].strip()
+    return pd.DataFrame(list(rows.values()), columns=CERTAINTY_COLUMNS, dtype=object)
+
+
 def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
     return lambda path: frame_to_csv(frame, path)
 
@@ -359,8 +507,9 @@ def take_snapshot(
     -------
     list of Path
         The files written: records.csv, decisions.csv, effects.csv,
-        pooled.csv, prisma.json, decision_log.csv and meta.json (see the
-        module's docstring). An earlier snapshot of the same round is replaced.
+        pooled.csv, prisma.json, decision_log.csv, certainty.csv and meta.json
+        (see the module's docstring). An earlier snapshot of the same round is
+        replaced.
 
     Raises
     ------
@@ -368,17 +517,19 @@ def take_snapshot(
         If the records stage's outputs are missing or disagree, or the records
         already hold a later round than ``round_no``.
     InputError
-        If a results table lacks a column the snapshot needs, or an earlier row
-        of ``decision_log`` was rewritten or deleted (nothing is written).
+        If a results table lacks a column the snapshot needs, the GRADE
+        stage's certainty.csv does not fit (:func:`certainty_table`), or an
+        earlier row of ``decision_log`` was rewritten or deleted (nothing is
+        written).
     ValueError
         If ``round_no`` is not a whole number >= 0.
 
     Notes
     -----
-    Screening decisions, PRISMA counts, effect sizes and pooled estimates
-    may be missing (the stage has not run yet): the tables are then written
-    with their headers only and prisma.json holds ``{}``; meta.json lists
-    them under ``missing``.
+    Screening decisions, PRISMA counts, effect sizes, pooled estimates and
+    the certainty of the evidence may be missing (the stage has not run
+    yet): the tables are then written with their headers only and
+    prisma.json holds ``{}``; meta.json lists them under ``missing``.
     """
     round_no = _check_round(round_no)
     results = Path(results_dir)
@@ -400,6 +551,7 @@ def take_snapshot(
     pooled = _optional_table(
         results / SOURCES["pooled.csv"][0], ["analysis"], POOLED_COLUMNS
     )
+    certainty = certainty_table(results / SOURCES["certainty.csv"][0])
     prisma_path = results / SOURCES["prisma.json"][0]
     prisma = prisma_path.read_bytes() if prisma_path.is_file() else b"{}\n"
     missing = sorted(
@@ -421,6 +573,7 @@ def take_snapshot(
         out / "pooled.csv": _csv_writer(pooled),
         out / "prisma.json": _bytes_writer(prisma),
         out / "decision_log.csv": _csv_writer(log_table),
+        out / "certainty.csv": _csv_writer(certainty),
         out / "meta.json": _bytes_writer(_json_bytes(meta)),
     }
     write_files(writers)
@@ -486,7 +639,8 @@ def check_decision_log(path: str | Path, history_dir: str | Path) -> None:
     (``decision_log.csv`` of the highest round that has one, written by the
     last run) must still be there, unchanged, at the same position; rows after
     them are new. Snapshots without ``decision_log.csv`` (older evsynth) are not
-    compared.
+    compared. A deliberate edit is accepted with :func:`accept_log_edits`
+    (``evsynth accept-log-edits``), which keeps the reason.
 
     Parameters
     ----------
@@ -502,25 +656,50 @@ def check_decision_log(path: str | Path, history_dir: str | Path) -> None:
         earlier row that was rewritten (and the column) or deleted, and saying
         to append a superseding row instead.
     """
+    edits = decision_log_edits(path, history_dir)
+    if edits:
+        raise edits[0]
+
+
+def decision_log_edits(path: str | Path, history_dir: str | Path) -> list[InputError]:
+    """List the earlier rows of the decision log rewritten or deleted since the last run.
+
+    Parameters
+    ----------
+    path : path
+        The decision log (a missing file has no rows).
+    history_dir : path
+        ``results/history``.
+
+    Returns
+    -------
+    list of InputError
+        One per rewritten row, in the log's order, each naming the line, row,
+        record, stage, reviewer and column; a deleted row ends the list (the
+        rows after it no longer line up with the snapshot). Empty when rows
+        were only appended.
+    """
     path, history = Path(path), Path(history_dir)
     recorded_path = _latest_log_snapshot(history)
     if recorded_path is None:
-        return
+        return []
     recorded = _read_text_table(
         recorded_path, DECISION_LOG_COLUMNS, DECISION_LOG_COLUMNS
     )
     if recorded.empty:
-        return
+        return []
     current = decision_log_table(path)
     old = recorded["cell_hashes"].tolist()
     new = current["cell_hashes"].tolist()
     if new[: len(old)] == old:
-        return  # rows appended, or nothing changed
+        return []  # rows appended, or nothing changed
     where = f"{recorded_path.parent.as_posix()}/decision_log.csv"
     advice = (
         "the log is append-only: restore the row and append a new row for the "
-        "same record, stage and reviewer to supersede it"
+        "same record, stage and reviewer to supersede it (or, if the edit is "
+        "deliberate, record why with evsynth accept-log-edits --reason TEXT)"
     )
+    edits = []
     for index, before in enumerate(old):
         after = new[index] if index < len(new) else None
         if after == before:
@@ -532,15 +711,18 @@ def check_decision_log(path: str | Path, history_dir: str | Path) -> None:
         )
         deleted = after is None or (index + 1 < len(old) and after == old[index + 1])
         if deleted:
-            raise InputError(
-                f"an earlier row of the decision log was deleted since the last "
-                f"run: row {index + 1} ({what}, decision "
-                f"{_unguard(then['decision'])!r}), recorded in {where}",
-                file=path,
-                line=index + 2,
-                row=index + 1,
-                expected=advice,
+            edits.append(
+                InputError(
+                    f"an earlier row of the decision log was deleted since the last "
+                    f"run: row {index + 1} ({what}, decision "
+                    f"{_unguard(then['decision'])!r}), recorded in {where}",
+                    file=path,
+                    line=index + 2,
+                    row=index + 1,
+                    expected=advice,
+                )
             )
+            break
         changed = [
             column
             for column, a, b in zip(
@@ -553,15 +735,97 @@ def check_decision_log(path: str | Path, history_dir: str | Path) -> None:
         detail = ""
         if column in ("record_id", "stage", "reviewer", "decision"):
             detail = f": {column} was {_unguard(then[column])!r}, now {now[column]!r}"
-        raise InputError(
-            f"an earlier row of the decision log was changed since the last run "
-            f"({what}{detail}; the last run recorded it in {where})",
-            file=path,
-            line=index + 2,
-            row=index + 1,
-            column=column,
-            expected=advice,
+        edits.append(
+            InputError(
+                f"an earlier row of the decision log was changed since the last run "
+                f"({what}{detail}; the last run recorded it in {where})",
+                file=path,
+                line=index + 2,
+                row=index + 1,
+                column=column,
+                expected=advice,
+            )
         )
+    return edits
+
+
+#: The columns of a snapshot's ``decision_log_edits.csv``.
+LOG_EDIT_COLUMNS = ["row", "record_id", "stage", "reviewer", "column", "edit", "reason"]
+
+
+def accept_log_edits(
+    path: str | Path, history_dir: str | Path, reason: str
+) -> tuple[list[InputError], Path | None]:
+    """Accept the deliberate edits of earlier decision-log rows, keeping the reason.
+
+    The edits (:func:`decision_log_edits`) are appended to
+    ``decision_log_edits.csv`` beside the latest snapshot's ``decision_log.csv``
+    (row, record, stage, reviewer, column, what changed, the reason), and that
+    snapshot then records the log as it now is, so the next run goes ahead.
+    Both files are written all or none.
+
+    Parameters
+    ----------
+    path : path
+        The decision log.
+    history_dir : path
+        ``results/history``.
+    reason : str
+        Why the rows were edited (required, not blank).
+
+    Returns
+    -------
+    (list of InputError, Path or None)
+        The edits accepted, and the file they were recorded in (None when
+        there was nothing to accept).
+
+    Raises
+    ------
+    EvsynthError
+        If the reason is blank.
+    """
+    if not reason.strip():
+        raise EvsynthError("accept-log-edits needs a reason (--reason TEXT)")
+    edits = decision_log_edits(path, history_dir)
+    if not edits:
+        return [], None
+    recorded_path = _latest_log_snapshot(Path(history_dir))
+    assert recorded_path is not None  # there are edits, so there is a snapshot
+    recorded = _read_text_table(
+        recorded_path, DECISION_LOG_COLUMNS, DECISION_LOG_COLUMNS
+    )
+    current = decision_log_table(path)
+    out = recorded_path.parent / "decision_log_edits.csv"
+    earlier = (
+        _read_text_table(out, LOG_EDIT_COLUMNS, LOG_EDIT_COLUMNS)
+        if out.is_file()
+        else pd.DataFrame(columns=LOG_EDIT_COLUMNS)
+    )
+    rows = []
+    for edit in edits:
+        row = int(edit.location.row or 0)
+        then = recorded.iloc[row - 1]  # the row as the last run recorded it
+        rows.append(
+            {
+                "row": str(row),
+                "record_id": _unguard(then["record_id"]),
+                "stage": str(then["stage"]),
+                "reviewer": _unguard(then["reviewer"]),
+                "column": edit.location.column or "",
+                "edit": edit.message,
+                "reason": " ".join(reason.split()),
+            }
+        )
+    table = pd.concat(
+        [earlier, pd.DataFrame(rows, columns=LOG_EDIT_COLUMNS)], ignore_index=True
+    )
+    write_files(
+        {
+            out: _csv_writer(table),
+            recorded_path: _csv_writer(current),
+        }
+    )
+    return edits, out
 
 
 def _unguard(value: object) -> str:
@@ -587,6 +851,10 @@ class Snapshot:
         The PRISMA counts (empty when screening had not run).
     meta : dict
         The contents of meta.json.
+    certainty : pandas.DataFrame or None
+        The certainty of the evidence per analysis (columns
+        :data:`CERTAINTY_COLUMNS`, text); None when the snapshot records no
+        certainty (taken before certainty.csv was part of a snapshot).
     """
 
     round: int
@@ -596,6 +864,7 @@ class Snapshot:
     pooled: pd.DataFrame
     prisma: dict[str, Any]
     meta: dict[str, Any]
+    certainty: pd.DataFrame | None = None
 
 
 def list_rounds(history_dir: str | Path) -> list[int]:
@@ -663,4 +932,9 @@ def read_snapshot(history_dir: str | Path, round_no: int) -> Snapshot:
         pooled=table("pooled.csv", POOLED_COLUMNS),
         prisma=load("prisma.json"),
         meta=load("meta.json"),
+        certainty=(
+            table("certainty.csv", CERTAINTY_COLUMNS)
+            if (folder / "certainty.csv").is_file()
+            else None
+        ),
     )

@@ -208,13 +208,36 @@ def run_analysis(
     spec: AnalysisSpec,
     settings: MetaSettings,
     rob: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> AnalysisResult | None:
     """Run one configured analysis.
+
+    Parameters
+    ----------
+    effects : pandas.DataFrame
+        The effects table.
+    studies : pandas.DataFrame or None
+        The main rows of studies.csv (study characteristics).
+    spec : AnalysisSpec
+        The analysis.
+    settings : MetaSettings
+        The ``meta`` settings.
+    rob : mapping of str to str, optional
+        Each study's overall risk of bias.
+    labels : mapping of str to str, optional
+        Each study's label for readers (``results/studies/labels.csv``); a
+        study without one keeps the ``label`` of studies.csv, else its id. The
+        label goes into the ``label`` column of ``studies`` and each entry of
+        the report's ``studies``.
 
     Returns
     -------
     AnalysisResult or None
         None when fewer than ``min_k`` studies are left (the summary says so).
+        With fewer than ``bias_min_k`` studies the report's ``bias`` and
+        ``trimfill`` say they were skipped and ``funnel`` that no funnel plot
+        is drawn (Cochrane Handbook 13.3.5.4: tests for funnel-plot asymmetry
+        need at least 10 studies).
     """
     rows, left_out = select_rows(effects, spec, settings)
     per_study = combine_within_studies(rows, settings.rho)
@@ -242,6 +265,15 @@ def run_analysis(
         per_study = per_study.merge(
             info, on="study_id", how="left", suffixes=("", "_study")
         )
+    given = (
+        per_study["label"].fillna("").astype(str)
+        if "label" in per_study.columns
+        else pd.Series([""] * len(per_study), index=per_study.index)
+    )
+    per_study["label"] = [
+        (labels or {}).get(str(sid)) or " ".join(text.split()) or str(sid)
+        for sid, text in zip(per_study["study_id"], given, strict=True)
+    ]
     if rob:
         per_study["rob"] = [rob.get(str(sid), "") for sid in per_study["study_id"]]
     yi, vi = per_study["yi"].to_numpy(float), per_study["vi"].to_numpy(float)
@@ -262,6 +294,7 @@ def run_analysis(
         "studies": [
             {
                 "study_id": r.study_id,
+                "label": r.label,
                 "yi": r.yi,
                 "vi": r.vi,
                 "weight": w,
@@ -294,14 +327,17 @@ def run_analysis(
         )
     if k >= settings.bias_min_k:
         report["bias"] = _bias(yi, vi, settings)
+        filled = bias.trim_and_fill(yi, vi, method=settings.method)
+        report["trimfill"] = filled if isinstance(filled, dict) else _asdict(filled)
+        report["funnel"] = {"drawn": True}
     else:
+        few = f"{k} studies, fewer than meta.bias_min_k = {settings.bias_min_k}"
         report["bias"] = {
             "skipped": f"{k} studies; small-study tests need at least "
             f"{settings.bias_min_k} (meta.bias_min_k)"
         }
-    if k >= 3:
-        filled = bias.trim_and_fill(yi, vi, method=settings.method)
-        report["trimfill"] = filled if isinstance(filled, dict) else _asdict(filled)
+        report["trimfill"] = {"skipped": f"trim and fill not run: {few}"}
+        report["funnel"] = {"drawn": False, "note": f"funnel plot not drawn: {few}"}
     for column in spec.subgroups:
         if column in per_study.columns:
             groups = per_study[column].fillna("(not given)").astype(str)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -69,11 +69,16 @@ def run_meta(
     studies: pd.DataFrame | None,
     settings: MetaSettings,
     rob: dict[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> list[AnalysisResult]:
-    """Run every configured analysis (with risk of bias, if assessed)."""
+    """Run every configured analysis (with risk of bias, if assessed).
+
+    ``labels`` gives each study's label for readers (see
+    :func:`evsynth.meta.analyses.run_analysis`).
+    """
     results = []
     for spec in settings.analyses:
-        result = run_analysis(effects, studies, spec, settings, rob)
+        result = run_analysis(effects, studies, spec, settings, rob, labels)
         if result is not None:
             note = result.report.get("skipped")
             if note:
@@ -93,12 +98,18 @@ def output_names(settings: MetaSettings) -> list[str]:
 
 
 def write_meta(
-    results: list[AnalysisResult], out_dir: str | Path, settings: MetaSettings
+    results: list[AnalysisResult],
+    out_dir: str | Path,
+    settings: MetaSettings,
+    value_labels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Path]:
     """Write summary.csv, one JSON per analysis and its forest and funnel plots.
 
     An analysis with too few studies still gets its JSON (saying why) and
-    plots that say so, so the set of files does not depend on the data.
+    plots that say so, so the set of files does not depend on the data; so
+    does an analysis with fewer than ``bias_min_k`` studies, whose funnel
+    plot file only says why it was not drawn. ``value_labels``
+    (:func:`evsynth.labels.value_labels`) names the subgroups.
     """
     out = Path(out_dir)
     writers: dict[Path, Callable[[Path], None]] = {
@@ -112,7 +123,7 @@ def write_meta(
         writers[out / f"{name}.json"] = lambda p, text=text: p.write_text(
             text + "\n", encoding="utf-8"
         )
-        forest = forest_data(result, settings)
+        forest = forest_data(result, settings, value_labels)
         funnel = funnel_data(result)
         for fmt in ("png", "svg"):
             writers[out / f"forest_{name}.{fmt}"] = lambda p, fmt=fmt, forest=forest: (
@@ -131,13 +142,20 @@ def run_one(
     rob: str | Path | None,
     settings: MetaSettings,
     name: str,
+    labels: Mapping[str, str] | None = None,
 ) -> AnalysisResult:
-    """Run the configured analysis ``name`` (one workflow job per analysis)."""
+    """Run the configured analysis ``name`` (one workflow job per analysis).
+
+    ``labels`` gives each study's label for readers (``results/studies/labels.csv``,
+    read by :func:`evsynth.labels.read_study_labels`).
+    """
     spec = next((a for a in settings.analyses if a.name == name), None)
     if spec is None:
         raise InputError(f"no analysis {name!r}", file="config", column="meta/analyses")
     table, info = read_inputs(effects, studies)
-    result = run_analysis(table, info, spec, settings, read_rob_overall(rob, info))
+    result = run_analysis(
+        table, info, spec, settings, read_rob_overall(rob, info), labels
+    )
     assert result is not None
     if result.report.get("skipped"):
         log.warning("analysis %s skipped: %s", name, result.report["skipped"])
@@ -145,16 +163,24 @@ def run_one(
 
 
 def write_analysis(
-    result: AnalysisResult, out_dir: str | Path, settings: MetaSettings
+    result: AnalysisResult,
+    out_dir: str | Path,
+    settings: MetaSettings,
+    value_labels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Path]:
-    """Write one analysis's JSON and its forest and funnel plots, all or none."""
+    """Write one analysis's JSON and its forest and funnel plots, all or none.
+
+    With fewer than ``bias_min_k`` studies the funnel plot file only says why
+    no funnel plot was drawn. ``value_labels``
+    (:func:`evsynth.labels.value_labels`) names the subgroups.
+    """
     out = Path(out_dir)
     name = result.spec.name
     text = json.dumps(result.report, indent=2, ensure_ascii=False)
     writers: dict[Path, Callable[[Path], None]] = {
         out / f"{name}.json": lambda p: p.write_text(text + "\n", encoding="utf-8")
     }
-    forest = forest_data(result, settings)
+    forest = forest_data(result, settings, value_labels)
     funnel = funnel_data(result)
     for fmt in ("png", "svg"):
         writers[out / f"forest_{name}.{fmt}"] = lambda p, fmt=fmt: save_figure(

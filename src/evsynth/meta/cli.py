@@ -11,7 +11,14 @@ import pandas as pd
 
 from evsynth.errors import InputError
 from evsynth.io import check_csv_file
-from evsynth.meta import bias, dependence, sensitivity, subgroups
+from evsynth.meta import (
+    MAX_ABS_YI,
+    VI_RANGE,
+    bias,
+    dependence,
+    sensitivity,
+    subgroups,
+)
 from evsynth.meta.analyses import MetaSettings, fit_metareg, json_ready
 from evsynth.meta.rma import predict, rma, summary_dict
 
@@ -62,13 +69,6 @@ def read_meta_input(path: str | Path, args: argparse.Namespace) -> pd.DataFrame:
         table[column] = values
     _check_range(table, path)
     return table
-
-
-#: Largest absolute effect size, and the range of sampling variances, that the
-#: model can fit in double precision (weights 1/vi and squares yi**2/vi must
-#: stay far from overflow and underflow).
-MAX_ABS_YI = 1e50
-VI_RANGE = (1e-50, 1e50)
 
 
 def _check_range(table: pd.DataFrame, path: Path) -> None:
@@ -171,7 +171,12 @@ def _meta_object(table: pd.DataFrame, args: argparse.Namespace) -> dict[str, Any
         out["bias"] = block
     if args.subgroup:
         out["subgroups"] = subgroups.subgroup_analysis(
-            yi, vi, list(table[args.subgroup].astype(str)), method=settings.method
+            yi,
+            vi,
+            list(table[args.subgroup].astype(str)),
+            method=settings.method,
+            test=args.test,
+            level=args.level,
         )
     if args.moderator:
         x = pd.to_numeric(table[args.moderator], errors="coerce").to_numpy(float)
@@ -205,9 +210,21 @@ def print_meta(result: dict[str, Any], args: argparse.Namespace) -> None:
         f"tau2 {f(result['tau2'])}  I2 {f(result['I2'], 1)}%  H2 {f(result['H2'], 2)}  "
         f"Q {f(result['Q'], 2)} (df {result['k'] - 1}), p {f(result['Q_p'])}"
     )
+    if "subgroups" in result:
+        groups = result["subgroups"]
+        print(f"subgroups by {args.subgroup} ({args.method}, {test}):")
+        for name, fit in groups["groups"].items():
+            print(
+                f"  {name}: k = {fit['k']}, estimate {f(fit['estimate'])}  "
+                f"se {f(fit['se'])}  {args.level:g}% CI "
+                f"[{f(fit['ci_lb'])}, {f(fit['ci_ub'])}]"
+            )
+        if groups["skipped"]:
+            print(f"  not fitted (too few studies): {', '.join(groups['skipped'])}")
+        for line in subgroups.describe_tests(groups):
+            print(f"  test for subgroup differences, {line}")
     for key in (
         "bias",
-        "subgroups",
         "metareg",
         "robust_CR1",
         "robust_CR2",

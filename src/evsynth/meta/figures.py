@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import math
+import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from matplotlib.figure import Figure
 
+from evsynth.labels import ordered_values, value_label
+from evsynth.labels import value_labels as default_value_labels
+from evsynth.meta.subgroups import describe_tests
 from evsynth.plots import style as _st
 from evsynth.plots.forest import ForestData, ForestRow, ForestSummary, forest_figure
 from evsynth.plots.funnel import FunnelData, funnel_figure
@@ -57,8 +62,30 @@ def heterogeneity_text(pooled: dict[str, Any], k: int) -> str:
     return "Heterogeneity: " + "; ".join(parts)
 
 
-def forest_data(result: AnalysisResult, settings: MetaSettings) -> ForestData | None:
-    """Forest plot data of an analysis (None if it was skipped)."""
+def _group_names(
+    column: str, values: list[str], value_labels: Mapping[str, Mapping[str, str]]
+) -> dict[str, str]:
+    """Each subgroup value to the name the plot shows (values if two would clash)."""
+    names = {v: value_label(value_labels, column, v) for v in values}
+    if len(set(names.values())) < len(names):
+        return {v: v for v in values}
+    return names
+
+
+def forest_data(
+    result: AnalysisResult,
+    settings: MetaSettings,
+    value_labels: Mapping[str, Mapping[str, str]] | None = None,
+) -> ForestData | None:
+    """Forest plot data of an analysis (None if it was skipped).
+
+    Studies are named by their ``label`` (author and year, see
+    :mod:`evsynth.labels`), subgroups by the labels of their values
+    (``value_labels``, default :func:`evsynth.labels.value_labels`), in the
+    order those labels are listed.
+    """
+    if value_labels is None:
+        value_labels = default_value_labels()
     report = result.report
     pooled = report.get("pooled")
     if not pooled or result.fit is None:
@@ -71,24 +98,36 @@ def forest_data(result: AnalysisResult, settings: MetaSettings) -> ForestData | 
     use_groups = bool(groups.get("groups"))
     rows = []
     studies = result.studies.reset_index(drop=True)
-    extra_columns = ["Year"] if "year" in studies.columns else []
+    extra_columns = ["Year"] if _year_column(studies) else []
     if "rob" in studies.columns:
         extra_columns.append("RoB")
+    names: dict[str, str] = {}
+    if use_groups:
+        present = [
+            "(not given)" if _blank(v) else str(v)
+            for v in studies.get(subgroup_column, [])
+        ]
+        names = _group_names(
+            str(subgroup_column),
+            [*present, *groups["groups"]],
+            value_labels,
+        )
     for index, study in studies.iterrows():
         yi, se = float(study["yi"]), math.sqrt(float(study["vi"]))
         group = None
         if use_groups:
             value = study.get(subgroup_column)
-            group = "(not given)" if value is None or value == "" else str(value)
+            group = names["(not given)" if _blank(value) else str(value)]
         extra = {}
         if "Year" in extra_columns:
             year = study.get("year")
             extra["Year"] = "" if _number(year) is None else str(year)
         if "RoB" in extra_columns:
             extra["RoB"] = _ROB_LABELS.get(str(study.get("rob") or ""), "–")
+        label = study.get("label")
         rows.append(
             ForestRow(
-                label=str(study["study_id"]),
+                label=str(study["study_id"]) if _blank(label) else str(label),
                 yi=yi,
                 ci_lb=yi - z * se,
                 ci_ub=yi + z * se,
@@ -100,7 +139,8 @@ def forest_data(result: AnalysisResult, settings: MetaSettings) -> ForestData | 
             )
         )
     if use_groups:
-        order = {g: i for i, g in enumerate(sorted({r.group for r in rows}))}
+        values = ordered_values(value_labels, str(subgroup_column), list(names))
+        order = {names[v]: i for i, v in enumerate(values)}
         rows.sort(key=lambda r: order[str(r.group)])
     test = "Knapp–Hartung" if report["model"]["test"] == "knha" else "z"
     overall = ForestSummary(
@@ -117,7 +157,8 @@ def forest_data(result: AnalysisResult, settings: MetaSettings) -> ForestData | 
     summaries = {}
     test_text = ""
     if use_groups:
-        for label, fit in groups["groups"].items():
+        for value, fit in groups["groups"].items():
+            label = names[str(value)]
             summaries[label] = ForestSummary(
                 label=f"Subgroup {label}",
                 estimate=fit["estimate"],
@@ -127,11 +168,11 @@ def forest_data(result: AnalysisResult, settings: MetaSettings) -> ForestData | 
                 pi_ub=None,
                 text=heterogeneity_text(fit, fit["k"]),
             )
-        between = groups.get("between_separate_tau2", {})
-        if between:
+        tests = describe_tests(groups)
+        if tests:
             test_text = (
                 f"Test for subgroup differences ({subgroup_column}): "
-                f"Q = {between['Q']:.2f}, df = {between['df']}, {_p(between['p'])}"
+                + "; ".join(tests)
             )
     measure = result.spec.measure
     return ForestData(
@@ -147,6 +188,29 @@ def forest_data(result: AnalysisResult, settings: MetaSettings) -> ForestData | 
     )
 
 
+def _year_column(studies: Any) -> bool:
+    """Whether the plot needs a Year column: some label does not show its year."""
+    if "year" not in studies.columns:
+        return False
+    labels = studies["label"] if "label" in studies.columns else studies["study_id"]
+    for label, year in zip(labels, studies["year"], strict=True):
+        number = _number(year)
+        if number is None:
+            continue
+        text = str(int(number)) if float(number).is_integer() else str(year)
+        if _blank(label) or text not in str(label):
+            return True
+    return False
+
+
+def _blank(value: Any) -> bool:
+    return (
+        value is None
+        or (isinstance(value, float) and math.isnan(value))
+        or (isinstance(value, str) and not value.strip())
+    )
+
+
 def _number(value: Any) -> float | None:
     try:
         number = float(value)
@@ -155,11 +219,22 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(number) else number
 
 
-def funnel_data(result: AnalysisResult) -> FunnelData | None:
-    """Funnel plot data of an analysis, with trim-and-fill's studies (None if skipped)."""
+def funnel_data(result: AnalysisResult) -> FunnelData | str | None:
+    """Funnel plot data of an analysis, with trim-and-fill's studies.
+
+    Returns
+    -------
+    FunnelData or str or None
+        None if the analysis was skipped; the note of the report's ``funnel``
+        (``"funnel plot not drawn: 3 studies, fewer than meta.bias_min_k =
+        10"``) when it has fewer than ``bias_min_k`` studies.
+    """
     report = result.report
     if not report.get("pooled") or result.fit is None:
         return None
+    funnel = report.get("funnel") or {}
+    if funnel.get("drawn") is False:
+        return str(funnel.get("note") or "funnel plot not drawn")
     yi = [float(v) for v in result.studies["yi"]]
     sei = [math.sqrt(float(v)) for v in result.studies["vi"]]
     filled = report.get("trimfill") or {}
@@ -186,8 +261,14 @@ def funnel_data(result: AnalysisResult) -> FunnelData | None:
 
 
 def _placeholder(message: str) -> Figure:
-    figure = Figure(figsize=(6, 1.2))
-    figure.text(0.5, 0.5, message, ha="center", va="center", fontsize=10)
+    """Draw a figure that only says ``message``, wrapped to its 6-inch width."""
+    lines = [
+        line
+        for paragraph in message.split("\n")
+        for line in textwrap.wrap(paragraph, 72) or [""]
+    ]
+    figure = Figure(figsize=(6, 0.7 + 0.2 * len(lines)))
+    figure.text(0.5, 0.5, "\n".join(lines), ha="center", va="center", fontsize=10)
     return figure
 
 
@@ -201,6 +282,13 @@ def save_figure(kind: str, data: Any, path: Path, fmt: str, dpi: int = 300) -> N
         if data is None:
             figure = _placeholder(
                 "Too few studies for this analysis (see summary.csv)."
+            )
+        elif isinstance(data, str):
+            text = data[:1].upper() + data[1:]
+            figure = _placeholder(
+                f"{text}.\nThe Cochrane Handbook (section 13.3.5.4) advises funnel "
+                "plots and tests for funnel-plot asymmetry only with at least 10 "
+                "studies."
             )
         elif kind == "forest":
             figure = forest_figure(data)

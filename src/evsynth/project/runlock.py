@@ -212,7 +212,9 @@ def recording(root: Path) -> Iterator[RunRecord]:
 REFUSALS = Path(".snakemake") / "evsynth_refusals"
 
 
-def record_refusal(message: str, root: Path | None = None) -> None:
+def record_refusal(
+    message: str, root: Path | None = None, *, kind: str = "input"
+) -> None:
     """Leave a job's refusal message for ``evsynth run`` to report (exit 2).
 
     A Snakemake job runs in the review folder; a job stopped by bad input (or a
@@ -226,6 +228,9 @@ def record_refusal(message: str, root: Path | None = None) -> None:
         The one-line message the job printed.
     root : Path, optional
         The review folder (default: the current directory).
+    kind : {"input", "system"}
+        A refused input, or a failure of the system (a full disk, a folder
+        that cannot be written).
     """
     base = Path.cwd() if root is None else root
     if not (base / ".snakemake").is_dir():
@@ -235,7 +240,7 @@ def record_refusal(message: str, root: Path | None = None) -> None:
         folder.mkdir(exist_ok=True)
         handle, _ = tempfile.mkstemp(dir=folder, prefix="job-", suffix=".txt")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(message.replace("\n", " ") + "\n")
+            out.write(f"{kind}\t" + message.replace("\n", " ") + "\n")
     except OSError:  # a full disk: the job's own message still reaches stderr
         return
 
@@ -248,8 +253,15 @@ def clear_refusals(root: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def read_refusals(root: Path) -> list[str]:
-    """Return the refusal messages the jobs of the last run of ``root`` left."""
+def read_refusals(root: Path) -> list[tuple[str, str]]:
+    """Return the refusals the jobs of the last run of ``root`` left.
+
+    Returns
+    -------
+    list of (str, str)
+        Each refusal's kind (``"input"`` or ``"system"``) and message, in the
+        order the jobs stopped, without repeats.
+    """
     folder = root / REFUSALS
     if not folder.is_dir():
         return []
@@ -260,6 +272,7 @@ def read_refusals(root: Path) -> list[str]:
             text = path.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError):
             continue
-        if text and text not in messages:
-            messages.append(text)
+        kind, _, message = text.partition("\t")
+        if message and (kind, message) not in messages:
+            messages.append((kind, message))
     return messages

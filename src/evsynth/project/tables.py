@@ -148,6 +148,16 @@ TABLES: tuple[TableSpec, ...] = (
         "risk-of-bias judgements (RoB 2, ROBINS-I) of the effectiveness studies",
     ),
     TableSpec(
+        "grade",
+        "grade",
+        "file",
+        "grade",
+        "analysis,domain,judgement,reason,reviewer,date",
+        "the team's GRADE judgements: per analysis and domain, a rating and why "
+        "(optional: without it the ratings proposed from the data stand)",
+        template=False,
+    ),
+    TableSpec(
         "findings",
         "qualitative",
         "findings",

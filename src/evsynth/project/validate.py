@@ -364,6 +364,16 @@ def _stage_checks(
         except InputError as exc:
             first(exc)
 
+    # GRADE judgements: against the configured analyses
+    if "grade" in checks:
+        from evsynth.grade.judgements import judgement_problems
+
+        analyses = None
+        if "meta" not in bad_sections:
+            meta = config.get("meta") or {}
+            analyses = {str(a.get("name")) for a in meta.get("analyses") or []}
+        report.add(judgement_problems(checks["grade"].rows, paths["grade"], analyses))
+
     # qualitative
     findings = None
     if ready("findings"):
@@ -465,6 +475,14 @@ def _screening_checks(
     if state is not None and ready("studies"):
         try:
             read_studies(paths["studies"], records, state)
+        except InputError as exc:
+            first(exc)
+    if ready("studies"):
+        # the labels plots and tables name the studies by: one per study, unique
+        from evsynth.labels import study_labels_from_files
+
+        try:
+            study_labels_from_files(paths["studies"], records.unique)
         except InputError as exc:
             first(exc)
     elif state is None and "studies" in checks:

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from evsynth.io import frame_to_csv, write_files, write_frame_xlsx
+from evsynth.labels import label_of
 from evsynth.qualitative import tables
 from evsynth.qualitative.docx import write_table_docx
-from evsynth.qualitative.model import read_appraisal, read_cerqual, read_findings
+from evsynth.qualitative.model import (
+    natural_key,
+    read_appraisal,
+    read_cerqual,
+    read_findings,
+)
 from evsynth.qualitative.plots import heatmap_figure, save_figure
 
-__all__ = ["OUTPUTS", "QualResult", "run_qualitative", "write_qualitative"]
+__all__ = [
+    "OUTPUTS",
+    "QualResult",
+    "by_study_labels",
+    "run_qualitative",
+    "write_qualitative",
+]
 
 #: Tables the stage writes (file stem -> formats), in writing order.
 OUTPUTS: dict[str, tuple[str, ...]] = {
@@ -81,12 +93,16 @@ class QualResult:
     tables : dict of str to pandas.DataFrame
         The output tables by file stem (see :data:`OUTPUTS`); the matrices
         keep the themes as their index.
+    labels : dict of str to str
+        Each study's label for readers (see :mod:`evsynth.labels`); the heat
+        map of themes by study shows them.
     """
 
     findings: pd.DataFrame
     appraisal: pd.DataFrame
     cerqual: pd.DataFrame
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 def run_qualitative(
@@ -95,6 +111,7 @@ def run_qualitative(
     cerqual_path: str | Path,
     studies: set[str] | None,
     coverage: str = "full",
+    labels: Mapping[str, str] | None = None,
 ) -> QualResult:
     """Read and check the qualitative inputs and build every table.
 
@@ -108,6 +125,12 @@ def run_qualitative(
     coverage : {"full", "partial"}
         ``"full"``: every theme of the findings must support a CERQual review
         finding.
+    labels : mapping of str to str, optional
+        Each study's label for readers (``results/studies/labels.csv``, see
+        :mod:`evsynth.labels`): the tables for readers, the heat map of themes
+        by study and the excerpts' citations name studies by them; the theme
+        matrices keep the ids as their columns, and the tables that name
+        studies by label give their ids in ``study_id`` or ``study_ids``.
 
     Returns
     -------
@@ -130,13 +153,46 @@ def run_qualitative(
         "theme_by_perspective": tables.theme_matrix(
             findings, by="perspective", values="count"
         ),
-        "barriers": tables.barrier_facilitator_table(findings, "barrier"),
-        "facilitators": tables.barrier_facilitator_table(findings, "facilitator"),
-        "cerqual_soqf": tables.cerqual_soqf(cerqual, findings),
-        "cerqual_evidence_profile": tables.cerqual_evidence_profile(cerqual, findings),
-        "casp_appraisal": tables.casp_table(appraisal),
+        "barriers": tables.barrier_facilitator_table(findings, "barrier", labels),
+        "facilitators": tables.barrier_facilitator_table(
+            findings, "facilitator", labels
+        ),
+        "cerqual_soqf": tables.cerqual_soqf(cerqual, findings, labels),
+        "cerqual_evidence_profile": tables.cerqual_evidence_profile(
+            cerqual, findings, labels
+        ),
+        "casp_appraisal": tables.casp_table(appraisal, labels),
     }
-    return QualResult(findings, appraisal, cerqual, result_tables)
+    return QualResult(findings, appraisal, cerqual, result_tables, dict(labels or {}))
+
+
+def by_study_labels(
+    matrix: pd.DataFrame, labels: Mapping[str, str] | None
+) -> pd.DataFrame:
+    """Name and order the columns of a theme x study matrix by study label.
+
+    Parameters
+    ----------
+    matrix : pandas.DataFrame
+        From :func:`~evsynth.qualitative.tables.theme_matrix` (``by="study"``):
+        one column per study id.
+    labels : mapping of str to str or None
+        Each study's label; a study without one keeps its id.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same counts, columns renamed to the labels and in their natural
+        order (then by id).
+    """
+    ids = sorted(
+        (str(c) for c in matrix.columns),
+        key=lambda s: (natural_key(label_of(labels, s)), natural_key(s)),
+    )
+    out = matrix[ids].copy()
+    out.columns = [label_of(labels, s) for s in ids]
+    out.columns.name = "study"
+    return out
 
 
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:
@@ -183,15 +239,17 @@ def write_qualitative(result: QualResult, out_dir: str | Path) -> list[Path]:
                 headings = (
                     tables.BF_HEADINGS if stem in ("barriers", "facilitators") else None
                 )
-                writers[target] = lambda p, f=frame, s=stem, h=headings: (
+                shown = frame.drop(columns=list(tables.ID_COLUMNS), errors="ignore")
+                writers[target] = lambda p, f=shown, s=stem, h=headings: (
                     write_table_docx(
                         f, p, title=DOCX_TITLES[s], headings=h, note=DOCX_NOTES[s]
                     )
                 )
     for stem, (key, title, xlabel, ylabel) in FIGURES.items():
-        fig = heatmap_figure(
-            result.tables[key], title=title, xlabel=xlabel, ylabel=ylabel
-        )
+        matrix = result.tables[key]
+        if key == "theme_matrix":
+            matrix = by_study_labels(matrix, result.labels)
+        fig = heatmap_figure(matrix, title=title, xlabel=xlabel, ylabel=ylabel)
         for fmt in ("png", "svg"):
             writers[out / f"{stem}.{fmt}"] = lambda p, g=fig, m=fmt: save_figure(
                 g, p, m

@@ -11,9 +11,11 @@ contributing" list can be traced back to rows of findings.csv.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 
 import pandas as pd
 
+from evsynth.labels import label_of
 from evsynth.qualitative.model import (
     CASP_ANSWERS,
     CASP_FREE_TEXT_ITEM,
@@ -31,6 +33,7 @@ __all__ = [
     "BF_COLUMNS",
     "BF_HEADINGS",
     "EVIDENCE_PROFILE_COLUMNS",
+    "ID_COLUMNS",
     "SOQF_COLUMNS",
     "barrier_facilitator_table",
     "casp_table",
@@ -56,7 +59,11 @@ BF_COLUMNS = [
     "studies",
     "perspectives",
     "example_excerpts",
+    "study_ids",
 ]
+#: Columns of the tables that give the study ids behind a column of labels;
+#: the tables for readers (DOCX, the report) leave them out.
+ID_COLUMNS = ("study_id", "study_ids")
 #: Headings of the barrier and facilitator tables in a report (DOCX).
 BF_HEADINGS = {
     "theme": "Theme",
@@ -93,6 +100,23 @@ def _studies_by_theme(findings: pd.DataFrame) -> dict[str, set[str]]:
 
 def _sorted(names: set[str] | list[str]) -> list[str]:
     return sorted(set(names), key=natural_key)
+
+
+def _by_label(
+    names: set[str] | list[str], labels: Mapping[str, str] | None
+) -> list[str]:
+    """Study ids in the natural order of their labels (then of the ids)."""
+    return sorted(
+        set(names), key=lambda s: (natural_key(label_of(labels, s)), natural_key(s))
+    )
+
+
+def _cite(study: str, source: str, labels: Mapping[str, str] | None) -> str:
+    """``label, source`` (just the source when it already starts with the label)."""
+    label = label_of(labels, study)
+    if source.casefold().startswith(label.casefold()):
+        return source
+    return f"{label}, {source}" if source else label
 
 
 def theme_order(findings: pd.DataFrame) -> list[str]:
@@ -191,7 +215,7 @@ def _shorten(text: str, limit: int = EXAMPLE_MAX) -> str:
     return cut.rstrip(" ,;:.") + " \u2026"
 
 
-def _examples(rows: pd.DataFrame) -> str:
+def _examples(rows: pd.DataFrame, labels: Mapping[str, str] | None = None) -> str:
     """One or two short excerpts, preferably from two different studies."""
     candidates = sorted(
         range(len(rows)),
@@ -205,12 +229,14 @@ def _examples(rows: pd.DataFrame) -> str:
         chosen.append((other or rest)[0])
     return EXCERPT_SEP.join(
         f"{_shorten(rows['excerpt'].iloc[i])} "
-        f"({rows['study_id'].iloc[i]}, {rows['source'].iloc[i]})"
+        f"({_cite(rows['study_id'].iloc[i], rows['source'].iloc[i], labels)})"
         for i in chosen[:N_EXAMPLES]
     )
 
 
-def barrier_facilitator_table(findings: pd.DataFrame, kind: str) -> pd.DataFrame:
+def barrier_facilitator_table(
+    findings: pd.DataFrame, kind: str, labels: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Themes coded as barriers (or facilitators), one row per theme.
 
     Parameters
@@ -219,16 +245,21 @@ def barrier_facilitator_table(findings: pd.DataFrame, kind: str) -> pd.DataFrame
         Coded excerpts (:func:`~evsynth.qualitative.model.read_findings`).
     kind : {"barrier", "facilitator", "view"}
         Which excerpts to tabulate.
+    labels : mapping of str to str, optional
+        Each study's label for readers (author and year, see
+        :mod:`evsynth.labels`); a study without one is shown by its id.
 
     Returns
     -------
     pandas.DataFrame
         Columns ``theme``, ``subthemes`` (by number of studies, then name,
-        joined by ``"; "``), ``n_studies``, ``studies``, ``perspectives``
-        (each with the number of studies reporting it), ``example_excerpts``
-        (one or two short excerpts, preferably from different studies, each
-        with its study and source). Rows are ordered by the number of studies,
-        then by theme.
+        joined by ``"; "``), ``n_studies``, ``studies`` (their labels, in
+        natural order, joined by ``"; "``), ``perspectives`` (each with the
+        number of studies reporting it), ``example_excerpts`` (one or two
+        short excerpts, preferably from different studies, each with its
+        study's label and source) and ``study_ids`` (the ids of ``studies``,
+        in the same order). Rows are ordered by the number of studies, then
+        by theme.
 
     Raises
     ------
@@ -241,7 +272,7 @@ def barrier_facilitator_table(findings: pd.DataFrame, kind: str) -> pd.DataFrame
     out: list[dict[str, object]] = []
     for theme in theme_order(rows):
         these = rows[rows["theme"] == theme]
-        studies = _sorted(list(these["study_id"]))
+        studies = _by_label(list(these["study_id"]), labels)
         sub = _studies_by_theme(
             these[these["subtheme"] != ""].assign(theme=lambda f: f["subtheme"])
         )
@@ -256,9 +287,10 @@ def barrier_facilitator_table(findings: pd.DataFrame, kind: str) -> pd.DataFrame
                 "theme": theme,
                 "subthemes": LIST_SEP.join(subthemes),
                 "n_studies": len(studies),
-                "studies": LIST_SEP.join(studies),
+                "studies": LIST_SEP.join(label_of(labels, s) for s in studies),
                 "perspectives": LIST_SEP.join(perspectives),
-                "example_excerpts": _examples(these),
+                "example_excerpts": _examples(these, labels),
+                "study_ids": LIST_SEP.join(studies),
             }
         )
     frame = pd.DataFrame(out, columns=BF_COLUMNS)
@@ -266,19 +298,33 @@ def barrier_facilitator_table(findings: pd.DataFrame, kind: str) -> pd.DataFrame
     return frame
 
 
-def _contributing(cerqual: pd.DataFrame, findings: pd.DataFrame) -> list[str]:
-    """Studies contributing to each review finding, from its themes' excerpts."""
+def _contributing(
+    cerqual: pd.DataFrame,
+    findings: pd.DataFrame,
+    labels: Mapping[str, str] | None = None,
+) -> tuple[list[str], list[str]]:
+    """Studies contributing to each review finding, from its themes' excerpts.
+
+    Returns their labels and their ids, each cell joined by ``"; "`` in the
+    natural order of the labels.
+    """
     by_theme = _studies_by_theme(findings)
-    cells = []
+    shown, ids = [], []
     for text in cerqual["themes"]:
         studies: set[str] = set()
         for theme in split_themes(text):
             studies |= by_theme.get(theme, set())
-        cells.append(LIST_SEP.join(_sorted(studies)))
-    return cells
+        ordered = _by_label(studies, labels)
+        shown.append(LIST_SEP.join(label_of(labels, s) for s in ordered))
+        ids.append(LIST_SEP.join(ordered))
+    return shown, ids
 
 
-def cerqual_soqf(cerqual: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
+def cerqual_soqf(
+    cerqual: pd.DataFrame,
+    findings: pd.DataFrame,
+    labels: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """Build the GRADE-CERQual Summary of Qualitative Findings table.
 
     Parameters
@@ -288,31 +334,38 @@ def cerqual_soqf(cerqual: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
     findings : pandas.DataFrame
         Coded excerpts; the studies contributing to a review finding are the
         studies with an excerpt coded to one of its themes.
+    labels : mapping of str to str, optional
+        Each study's label for readers (see :mod:`evsynth.labels`).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``#``, ``Summary of review finding``, ``Studies contributing
-        to the review finding`` (study ids joined by ``"; "``), ``CERQual
-        assessment of confidence`` (e.g. "Moderate confidence") and
-        ``Explanation of CERQual assessment``; one row per review finding.
+        to the review finding`` (the studies' labels joined by ``"; "``),
+        ``CERQual assessment of confidence`` (e.g. "Moderate confidence"),
+        ``Explanation of CERQual assessment`` and ``study_ids`` (the ids of the
+        contributing studies, in the same order); one row per review finding.
     """
+    shown, ids = _contributing(cerqual, findings, labels)
     frame = pd.DataFrame(
         {
             SOQF_COLUMNS[0]: cerqual["finding_no"].astype("int64").to_list(),
             SOQF_COLUMNS[1]: list(cerqual["review_finding"]),
-            SOQF_COLUMNS[2]: _contributing(cerqual, findings),
+            SOQF_COLUMNS[2]: shown,
             SOQF_COLUMNS[3]: [CONFIDENCE[c] for c in cerqual["confidence"]],
             SOQF_COLUMNS[4]: list(cerqual["explanation"]),
+            "study_ids": ids,
         },
-        columns=SOQF_COLUMNS,
+        columns=[*SOQF_COLUMNS, "study_ids"],
     )
     frame["#"] = frame["#"].astype("int64")
     return frame
 
 
 def cerqual_evidence_profile(
-    cerqual: pd.DataFrame, findings: pd.DataFrame
+    cerqual: pd.DataFrame,
+    findings: pd.DataFrame,
+    labels: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Build the GRADE-CERQual Evidence Profile (Lewin et al. 2018, Table 3).
 
@@ -322,6 +375,8 @@ def cerqual_evidence_profile(
         CERQual assessments (:func:`~evsynth.qualitative.model.read_cerqual`).
     findings : pandas.DataFrame
         Coded excerpts, for the studies contributing to each finding.
+    labels : mapping of str to str, optional
+        Each study's label for readers (see :mod:`evsynth.labels`).
 
     Returns
     -------
@@ -331,13 +386,15 @@ def cerqual_evidence_profile(
         limitations``, ``Coherence``, ``Adequacy``, ``Relevance`` (each the
         level of concern, e.g. "Minor concerns", followed by the optional
         ``<component>_note`` of cerqual.csv in brackets), ``CERQual assessment
-        of confidence in the evidence`` and ``Explanation of CERQual
-        assessment``.
+        of confidence in the evidence``, ``Explanation of CERQual
+        assessment`` (studies by their labels) and ``study_ids`` (the ids of
+        the contributing studies, in the same order).
     """
+    shown, ids = _contributing(cerqual, findings, labels)
     data: dict[str, list[object]] = {
         "#": cerqual["finding_no"].astype("int64").to_list(),
         "Summary of review finding": list(cerqual["review_finding"]),
-        "Studies contributing to the review finding": _contributing(cerqual, findings),
+        "Studies contributing to the review finding": shown,
     }
     for column, heading in COMPONENTS.items():
         notes = (
@@ -355,7 +412,8 @@ def cerqual_evidence_profile(
         CONFIDENCE[c] for c in cerqual["confidence"]
     ]
     data["Explanation of CERQual assessment"] = list(cerqual["explanation"])
-    frame = pd.DataFrame(data, columns=EVIDENCE_PROFILE_COLUMNS)
+    data["study_ids"] = ids
+    frame = pd.DataFrame(data, columns=[*EVIDENCE_PROFILE_COLUMNS, "study_ids"])
     frame["#"] = frame["#"].astype("int64")
     return frame
 
@@ -376,22 +434,27 @@ def casp_heading(item: int) -> str:
     return f"{item}. {CASP_ITEMS[item]}"
 
 
-def casp_table(appraisal: pd.DataFrame) -> pd.DataFrame:
+def casp_table(
+    appraisal: pd.DataFrame, labels: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """CASP Qualitative Studies Checklist answers: studies x items.
 
     Parameters
     ----------
     appraisal : pandas.DataFrame
         Long-form appraisal (:func:`~evsynth.qualitative.model.read_appraisal`).
+    labels : mapping of str to str, optional
+        Each study's label for readers (see :mod:`evsynth.labels`).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``study_id``, one per item headed with its number and question
-        (cells "Yes", "Can't tell" or "No"; item 10 holds its free-text note,
-        after the answer if one was given), and ``appraiser`` (the appraisers
-        of the study joined by ``"; "``). Studies are in natural order of
-        their ids; an item not appraised is ``""``.
+        Columns ``study_id``, ``study`` (its label), one per item headed with
+        its number and question (cells "Yes", "Can't tell" or "No"; item 10
+        holds its free-text note, after the answer if one was given), and
+        ``appraiser`` (the appraisers of the study joined by ``"; "``).
+        Studies are in natural order of their labels; an item not appraised
+        is ``""``.
     """
     cells: dict[str, dict[int, str]] = defaultdict(dict)
     appraisers: dict[str, list[str]] = defaultdict(list)
@@ -407,13 +470,19 @@ def casp_table(appraisal: pd.DataFrame) -> pd.DataFrame:
         who = record.get("appraiser") or ""
         if who and who not in appraisers[study]:
             appraisers[study].append(who)
-    columns = ["study_id", *(casp_heading(i) for i in CASP_ITEMS), "appraiser"]
+    columns = [
+        "study_id",
+        "study",
+        *(casp_heading(i) for i in CASP_ITEMS),
+        "appraiser",
+    ]
     rows = [
         [
             study,
+            label_of(labels, study),
             *(cells[study].get(i, "") for i in CASP_ITEMS),
             LIST_SEP.join(appraisers[study]),
         ]
-        for study in _sorted(list(cells))
+        for study in _by_label(list(cells), labels)
     ]
     return pd.DataFrame(rows, columns=columns, dtype=object)

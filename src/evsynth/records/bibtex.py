@@ -2,7 +2,8 @@ r"""BibTeX exports (Google Scholar, Zotero, JabRef, Mendeley...).
 
 Read with bibtexparser 2.
 
-Authors are split on ``and`` and into name parts by bibtexparser, LaTeX
+Authors are split on ``and`` and into name parts by bibtexparser (a name in
+braces of its own, ``{World Health Organization}``, is a group author), LaTeX
 (accents such as ``{\\"o}``, protecting braces, ``\\&``) is decoded to Unicode,
 and entries with a key already used are kept (search exports repeat keys).
 """
@@ -99,8 +100,26 @@ def decode_latex(value: str) -> str:
     return value.replace("{", "").replace("}", "").replace("~", "\u00a0")
 
 
+def _braced(part: str) -> bool:
+    """Whether one brace group encloses the whole text (``{World Health Organization}``)."""
+    if not (part.startswith("{") and part.endswith("}")):
+        return False
+    depth = 0
+    for index, char in enumerate(part):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth == 0 and index < len(part) - 1:
+            return False  # the first group closes before the end: {\\O}deg{\\aa}rd
+    return True
+
+
 def _names(value: object) -> list[str]:
     if isinstance(value, NameParts):
+        if (
+            len(value.last) == 1
+            and not (value.first or value.von or value.jr)
+            and _braced(value.last[0])
+        ):  # a name in braces of its own: BibTeX's way of writing a group author
+            return [nz.GroupName(decode_latex(value.last[0]).replace("\\", ""))]
         parts = NameParts(
             first=[decode_latex(p) for p in value.first],
             von=[decode_latex(p) for p in value.von],
@@ -150,7 +169,7 @@ def to_fields(entry: bm.Entry) -> ParsedRecord:
     keywords = [k for k in re.split(r"[;,]\s*", text("keywords")) if k.strip()]
     record = {
         "title": nz.norm_title(text("title")),
-        "authors": nz.join_authors(authors),
+        **nz.author_fields(authors),
         "year": nz.norm_year(text("year"), text("date")),
         "journal": nz.clean_text(journal),
         "journal_abbrev": nz.clean_text(text("shortjournal", "journal-iso")),

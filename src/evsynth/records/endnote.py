@@ -90,7 +90,7 @@ def to_fields(record: etree._Element) -> ParsedRecord:
         doi = next((nz.norm_doi(u) for u in urls if nz.norm_doi(u)), "")
     fields = {
         "title": nz.norm_title(get("titles/title")),
-        "authors": nz.join_authors(authors),
+        **nz.author_fields(nz.endnote_author(a) for a in authors),
         "year": nz.norm_year(get("dates/year"), get("dates/pub-dates/date")),
         "journal": nz.clean_text(
             get("periodical/full-title", "titles/secondary-title")

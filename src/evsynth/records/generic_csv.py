@@ -5,12 +5,14 @@ example ``author``/``authors``/``au``, ``journal``/``source title``/``so``,
 ``number``/``issue``, ``pages``/``page``. An ``id``, ``record_id`` or ``key``
 column gives the record's own id; ``accession`` (or ``an``, ``ut``, ``eid``) its
 accession number. Authors may be separated by ``;`` or, as in
-BibTeX, by `` and ``.
+BibTeX, by `` and ``; a ``group_authors`` column (as ``records.csv`` has) marks
+which of them are groups.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from evsynth.records import normalise as nz
 from evsynth.records.bibtex import ENTRY_TYPES
@@ -25,6 +27,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "accession": ("accession", "accession number", "an", "ut", "eid"),
     "title": ("title", "ti", "article title", "document title", "primary title"),
     "authors": ("authors", "author", "au", "author names"),
+    "group_authors": ("group_authors", "group authors", "corporate authors", "ca"),
     "year": ("year", "py", "publication year", "date", "pubyear"),
     "journal": (
         "journal",
@@ -63,11 +66,41 @@ def _get(row: dict[str, str], field: str) -> str:
     return ""
 
 
-def split_authors(value: str) -> list[str]:
-    """Split an author cell on ``;`` or, failing that, on BibTeX's `` and ``."""
+def split_authors(value: str, groups: Iterable[str] = ()) -> list[str]:
+    """Split an author cell on ``;`` or, failing that, on BibTeX's `` and ``.
+
+    Parameters
+    ----------
+    value : str
+        The cell.
+    groups : iterable of str
+        Group authors the row names (its ``group_authors`` cell): an ``and``
+        inside one of them does not split it.
+
+    Returns
+    -------
+    list of str
+        The names, as written.
+    """
     if ";" in value:
         return value.split(";")
-    return re.split(r"\s+and\s+", value)
+    protected = {}
+    for number, group in enumerate(g for g in groups if re.search(r"\sand\s", g)):
+        token = f"\x00{number}\x00"
+        protected[token] = group
+        value = value.replace(group, token)
+    names = re.split(r"\s+and\s+", value)
+    for token, group in protected.items():
+        names = [name.replace(token, group) for name in names]
+    return names
+
+
+def _authors(row: dict[str, str]) -> list[str]:
+    """Return the row's authors, those its ``group_authors`` cell names marked."""
+    groups = [g.strip() for g in _get(row, "group_authors").split(";") if g.strip()]
+    names = split_authors(_get(row, "authors"), groups)
+    marked = set(groups)
+    return [nz.GroupName(n.strip()) if n.strip() in marked else n for n in names]
 
 
 def to_fields(row: dict[str, str]) -> ParsedRecord:
@@ -88,7 +121,7 @@ def to_fields(row: dict[str, str]) -> ParsedRecord:
     pmid = nz.norm_pmid(_get(row, "pmid"))
     fields = {
         "title": nz.norm_title(_get(row, "title")),
-        "authors": nz.join_authors(split_authors(_get(row, "authors"))),
+        **nz.author_fields(_authors(row)),
         "year": nz.norm_year(_get(row, "year")),
         "journal": nz.clean_text(_get(row, "journal")),
         "journal_abbrev": nz.clean_text(_get(row, "journal_abbrev")),

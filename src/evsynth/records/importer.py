@@ -159,14 +159,24 @@ def import_file(
 
 
 def _hash_key(fields: dict[str, str]) -> str:
+    """Hash of a record's fields, for an id when the source gives none.
+
+    Authors are hashed with a repeated name once, as evsynth listed them
+    before it kept repeats, so that such records keep their ids.
+    """
     keys = ("title", "authors", "year", "journal", "volume", "pages", "doi", "abstract")
-    text = "|".join(re.sub(r"[^0-9a-z]+", "", fields.get(k, "").lower()) for k in keys)
+    values = dict(fields)
+    if values.get("authors"):
+        values["authors"] = "; ".join(dict.fromkeys(values["authors"].split("; ")))
+    text = "|".join(re.sub(r"[^0-9a-z]+", "", values.get(k, "").lower()) for k in keys)
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
 def _own_id(kind: str, value: str) -> str:
     if kind == "ut":
         value = re.sub(r"^WOS:", "", value, flags=re.IGNORECASE)
+    if kind == "doi":  # DOIs are one whatever their case; the id does not vary
+        value = value.lower()
     value = re.sub(r"\s+", "_", value.strip())
     return f"{kind}:{value}"
 

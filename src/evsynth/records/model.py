@@ -6,6 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 #: The bibliographic fields an importer fills (the rest are set by the import).
+#: ``authors`` holds every author as the export lists them, in order and with
+#: repeats; ``group_authors`` repeats those of them that are group (corporate)
+#: authors. Identifiers (``doi``, ``pmid``, ``isbn``, ``issn``, ``accession``)
+#: are kept as the export writes them, resolver prefixes and notes dropped.
 BIB_FIELDS: tuple[str, ...] = (
     "title",
     "authors",
@@ -25,6 +29,7 @@ BIB_FIELDS: tuple[str, ...] = (
     "keywords",
     "url",
     "abstract",
+    "group_authors",
 )
 
 #: Columns of ``records.csv``, in order.

@@ -50,6 +50,39 @@ def _marked(values: list[str], mark: str) -> str:
     return ""
 
 
+#: Key under which :func:`parse` keeps the author tags in file order.
+AUTHOR_ORDER = "_authors"
+
+
+def _authors(tags: dict[str, list[str]]) -> list[str]:
+    """Persons and group authors (``CN``) in the order the record lists them.
+
+    MEDLINE writes each person as ``FAU`` (full name) followed by ``AU``
+    (short name), and a group author as ``CN`` in its place in the list. A
+    person's full name is used, else the short one.
+    """
+    order = tags.get(AUTHOR_ORDER)
+    if order is None:  # tags given without their order: persons, then groups
+        persons = tags.get("FAU") or tags.get("AU") or []
+        return [*persons, *(nz.GroupName(g) for g in tags.get("CN", []))]
+    out: list[str] = []
+    full = False  # the last entry is a person read from FAU still without AU
+    for entry in order:
+        tag, _, index = entry.partition("\t")
+        value = tags[tag][int(index)]
+        if tag == "CN":
+            out.append(nz.GroupName(value))
+            full = False
+        elif tag == "FAU":
+            out.append(value)
+            full = True
+        elif full:  # the AU of the person just read
+            full = False
+        else:
+            out.append(value)
+    return out
+
+
 def to_fields(tags: dict[str, list[str]]) -> ParsedRecord:
     """Map the tags of one MEDLINE record onto evsynth's fields.
 
@@ -77,12 +110,11 @@ def to_fields(tags: dict[str, list[str]]) -> ParsedRecord:
     )
     is_book = bool(tags.get("BTI"))
     title = one("TI") or one("BTI")
-    authors = tags.get("FAU") or tags.get("AU") or []
-    authors = [*authors, *tags.get("CN", [])]
+    authors = _authors(tags)
     issn = [re.sub(r"\s*\(.*\)$", "", v) for v in tags.get("IS", [])]
     fields = {
         "title": nz.norm_title(title),
-        "authors": nz.join_authors(authors),
+        **nz.author_fields(authors),
         "year": nz.norm_year(one("DP"), one("DEP")),
         "journal": nz.clean_text(one("JT") or (one("BTI") if one("TI") else "")),
         "journal_abbrev": nz.clean_text(one("TA")),
@@ -160,10 +192,33 @@ def parse(text: str, name: str) -> ParseResult:
         tag, value = match.group(1).strip(), match.group(2)
         if tag == "PMID" and tags:
             close()
+            result.issues.append(
+                ImportIssue(
+                    name,
+                    number,
+                    len(result.records) + 1,
+                    "PMID",
+                    "record starts without a blank line before it; the record "
+                    f"above closed on line {number - 1}",
+                )
+            )
             tags = None
+        if (line[4:6] != "- " and line[4:] != "-") or line[:4] != tag.ljust(4):
+            result.issues.append(
+                ImportIssue(
+                    name,
+                    number,
+                    len(result.records) + 1,
+                    tag,
+                    f"tag line starts {line[: line.index('-') + 1]!r}, not "
+                    f"'{tag.ljust(4)}-'; read as the tag '{tag}'",
+                )
+            )
         if tags is None:
             tags, start = {}, number
         last = tags.setdefault(tag, [])
+        if tag in ("FAU", "AU", "CN"):
+            tags.setdefault(AUTHOR_ORDER, []).append(f"{tag}\t{len(last)}")
         last.append(value.strip())
     close()
     return result

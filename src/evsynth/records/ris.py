@@ -2,8 +2,10 @@
 
 Tags are mapped with rispy; variants are folded together: ``TI``/``T1`` for the
 title, ``T2``/``JF``/``JO``/``JA``/``J2`` for the journal, ``PY``/``Y1``/``DA`` for
-the year, ``SP``/``EP`` for pages, repeated ``AU``/``A1`` for authors and ``KW``
-for keywords.
+the year, ``SP``/``EP`` for pages, repeated ``AU``/``A1`` for authors (every one
+kept, in order; a corporate name EndNote marks with a trailing comma, or one that
+reads as a group, is also listed in ``group_authors``) and ``KW`` for keywords.
+DOIs are kept as written.
 """
 
 from __future__ import annotations
@@ -57,6 +59,19 @@ class _Parser(RisParser):
     DEFAULT_LIST_TAGS = [*RisParser.DEFAULT_LIST_TAGS, "SN"]  # noqa: RUF012
 
 
+#: The rispy keys :func:`to_fields` reads (a second value of one is reported).
+READ_KEYS = frozenset(
+    {
+        "type_of_reference", "secondary_title", "alternate_title3", "journal_name",
+        "book_title", "alternate_title2", "alternate_title1", "note",
+        "accession_number", "doi", "custom7", "id", "title", "primary_title",
+        "short_title", "year", "publication_year", "date", "volume", "number",
+        "start_page", "end_page", "language", "abstract", "notes_abstract",
+        "name_of_database", "database_provider", "research_notes",
+    }
+)  # fmt: skip
+
+
 def _pmid(raw: dict[str, Any]) -> str:
     for note in values(raw, "notes", "note", "research_notes"):
         match = _PMID_NOTE.search(note)
@@ -79,6 +94,16 @@ def _doi(raw: dict[str, Any]) -> str:
         if doi:
             return doi
     return ""
+
+
+def _authors(raw: dict[str, Any]) -> list[str]:
+    """``AU`` then ``A1`` names, as written (one list if an export writes both alike).
+
+    A name EndNote marks as corporate (``Name of Body,``) is a group author.
+    """
+    authors, first_authors = values(raw, "authors"), values(raw, "first_authors")
+    names = authors if authors == first_authors else [*authors, *first_authors]
+    return [nz.endnote_author(name) for name in names]
 
 
 def to_fields(raw: dict[str, Any]) -> ParsedRecord:
@@ -110,7 +135,7 @@ def to_fields(raw: dict[str, Any]) -> ParsedRecord:
     accession = first(raw, "accession_number")
     fields = {
         "title": nz.norm_title(first(raw, "title", "primary_title", "short_title")),
-        "authors": nz.join_authors(values(raw, "authors", "first_authors")),
+        **nz.author_fields(_authors(raw)),
         "year": nz.norm_year(
             first(raw, "year"), first(raw, "publication_year"), first(raw, "date")
         ),
@@ -134,7 +159,7 @@ def to_fields(raw: dict[str, Any]) -> ParsedRecord:
 
 
 def _parse_whole(text: str, name: str) -> ParseResult:
-    return parse_tagged(_Parser(), text, name, to_fields)
+    return parse_tagged(_Parser(), text, name, to_fields, READ_KEYS)
 
 
 def parse(text: str, name: str) -> ParseResult:

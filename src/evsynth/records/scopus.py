@@ -66,7 +66,7 @@ def to_fields(row: dict[str, str]) -> ParsedRecord:
     )
     fields = {
         "title": nz.norm_title(row.get("title")),
-        "authors": nz.join_authors(authors),
+        **nz.author_fields(authors),
         "year": nz.norm_year(row.get("year")),
         "journal": nz.clean_text(row.get("source title")),
         "journal_abbrev": nz.clean_text(row.get("abbreviated source title")),

@@ -26,7 +26,9 @@ def read_rows(
     name : str
         The file's name for messages.
     issues : list of ImportIssue
-        Receives a warning for a truncated last row.
+        Receives a warning for a truncated last row, a row of empty cells
+        skipped (a blank line is not reported) and each cell's control
+        characters removed.
     quoted : bool
         Whether cells may be quoted (CSV); Web of Science's tab-delimited files
         are not, and a quote there is an ordinary character.
@@ -61,7 +63,20 @@ def read_rows(
     header = [h.strip().lower() for h in scan.header]
     width = len(header)
     unclosed = scan.rows[scan.unclosed[0]] if scan.unclosed else None
-    rows = [r for r in scan.rows[1:] if any(c.strip() for c in r.cells)]
+    rows = []
+    for row in scan.rows[1:]:
+        if any(c.strip() for c in row.cells):
+            rows.append(row)
+        elif len(row.cells) > 1:  # delimiters, no values
+            issues.append(
+                ImportIssue(
+                    name,
+                    row.line,
+                    None,
+                    "",
+                    "row of empty cells skipped",
+                )
+            )
     for index, row in enumerate(rows):
         cells = row.cells
         is_last = index == len(rows) - 1

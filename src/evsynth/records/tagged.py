@@ -13,7 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -22,9 +22,33 @@ from rispy import RisParser, WokParser
 from evsynth.errors import InputError
 from evsynth.records.model import ImportIssue, ParsedRecord, ParseResult
 
+#: A RIS tag line written loosely: ``TI - x``, ``TI- x``, ``TI   - x``, ``ti  - x``
+#: (RIS writes ``TI  - x``: the tag, two spaces, a hyphen and a space).
+_LOOSE_RIS_TAG = re.compile(r"^([A-Za-z][A-Za-z0-9])([ \t]{0,4})-(?:[ \t](.*))?$")
+
+
+def _loose_ris_tag(line: str) -> tuple[str, str] | None:
+    """Return the tag and value of a loosely written RIS tag line, or None.
+
+    A tag in small letters is read only with RIS's own spacing (``ti  - x``),
+    so that prose such as ``to - and`` on a continuation line stays prose.
+    """
+    if "-" not in line[2:8]:  # most continuation lines: no regular expression
+        return None
+    match = _LOOSE_RIS_TAG.match(line)
+    if match is None:
+        return None
+    tag, gap, value = match.groups()
+    if not tag.isupper() and (gap != "  " or value is None):
+        return None
+    return tag.upper(), (value or "").strip()
+
 
 def scan(
-    parser: RisParser, text: str, name: str
+    parser: RisParser,
+    text: str,
+    name: str,
+    read_keys: Collection[str] | None = None,
 ) -> tuple[list[tuple[dict[str, Any], int]], list[ImportIssue]]:
     """Split a tagged export into records with rispy's tag mapping.
 
@@ -45,16 +69,22 @@ def scan(
         The decoded export.
     name : str
         File name for messages.
+    read_keys : collection of str, optional
+        The keys whose values are read: a second value of one of them, which
+        is not a list tag, is skipped with an issue (None: every key's). Other
+        tags that repeat (``AD``, one address per author) are not reported.
 
     Returns
     -------
     records : list of (dict, int)
         rispy's dictionary for each record and the 1-based line where it starts.
     issues : list of ImportIssue
-        Lines passed over and records closed without an end tag. An untagged
-        line inside a record continues the previous tag's value (a new item
-        for list tags such as authors), as EndNote, Ovid and Web of Science
-        write them.
+        Lines passed over, lines repaired (a RIS tag line with other spacing
+        than ``TI  - ``, read as its tag; a Web of Science line that is neither
+        a tag line nor indented, read as a continuation), second values of a
+        tag that keeps one, and records closed without an end tag. An untagged
+        line inside a RIS record continues the previous tag's value (a new item
+        for list tags such as authors), as EndNote and Ovid write them.
 
     Raises
     ------
@@ -85,16 +115,41 @@ def scan(
                 and ("A" <= line[1] <= "Z" or "0" <= line[1] <= "9")
             ):
                 tag: str | None = line[:2]
-                content = line[6:].strip()
+                content = line[5:].strip()
             else:
                 content = line.strip()
                 if not content:
                     continue
                 tag = None
+                loose = _loose_ris_tag(line)
+                if loose is not None and (record is not None or loose[0] == start):
+                    tag, content = loose
+                    issues.append(
+                        ImportIssue(
+                            name,
+                            number,
+                            len(records) + 1,
+                            tag,
+                            f"tag line starts {line[: line.index('-') + 1]!r}, not "
+                            f"'{tag}  -'; read as the tag '{tag}'",
+                        )
+                    )
         else:
             if not line or line.isspace():
                 continue
             tag, content = split_line(line)
+            if tag is None and record is not None and not line[0].isspace():
+                issues.append(
+                    ImportIssue(
+                        name,
+                        number,
+                        len(records) + 1,
+                        last_tag or "",
+                        "line is neither a tag line nor an indented continuation "
+                        f"({line.strip()[:40]!r}); read as a continuation of "
+                        f"'{last_tag}'",
+                    )
+                )
         if record is None:
             if tag == start:
                 record = {mapping[start]: content}
@@ -186,6 +241,17 @@ def scan(
                 previous.extend(value if isinstance(value, list) else [value])
             else:
                 record[key] = f"{previous} {value}"
+        elif value and (read_keys is None or key in read_keys):
+            issues.append(
+                ImportIssue(
+                    name,
+                    number,
+                    len(records) + 1,
+                    tag,
+                    f"'{tag}' given twice in the record; the first value kept, "
+                    f"this one skipped: {str(value)[:60]!r}",
+                )
+            )
     if record is not None:
         issues.append(
             ImportIssue(
@@ -239,6 +305,7 @@ def parse_tagged(
     text: str,
     name: str,
     to_fields: Callable[[dict[str, Any]], ParsedRecord],
+    read_keys: Collection[str] | None = None,
 ) -> ParseResult:
     """Scan a tagged export and map each record onto evsynth's fields.
 
@@ -252,13 +319,15 @@ def parse_tagged(
         The file's name for messages.
     to_fields : callable
         Maps one record's rispy dictionary onto a record.
+    read_keys : collection of str, optional
+        The keys ``to_fields`` reads (see :func:`scan`).
 
     Returns
     -------
     ParseResult
         Records in file order and the issues met.
     """
-    raw_records, issues = scan(parser, text, name)
+    raw_records, issues = scan(parser, text, name, read_keys)
     records = []
     for raw, line in raw_records:
         record = to_fields(raw)

@@ -38,6 +38,15 @@ DOC_TYPES: dict[str, str] = {
 }
 
 
+#: The tags :func:`to_fields` reads that keep one value (a second is reported).
+READ_TAGS = frozenset(
+    {
+        "PT", "DT", "TI", "SO", "JI", "J9", "PY", "EA", "PD", "VL", "IS", "BP",
+        "EP", "AR", "DI", "PM", "UT", "BN", "SN", "EI", "LA", "DE", "ID", "AB",
+    }
+)  # fmt: skip
+
+
 class _Tags(dict[str, str]):
     """A tag mapping that names every tag after itself."""
 
@@ -53,6 +62,8 @@ class _Parser(WokParser):
 
     def parse_line(self, line: str) -> tuple[str, str] | tuple[None, str]:
         """Split a line into its tag and value (``None`` for untagged text)."""
+        if line[:1].isspace():  # a continuation, however far indented
+            return None, line.strip()
         tag, content = super().parse_line(line)
         if tag is not None and not (_TAG.fullmatch(tag) and line[2:3] in ("", " ")):
             return None, line.strip()
@@ -71,6 +82,20 @@ def _type(raw: dict[str, Any]) -> str:
         if kind:
             return kind
     return nz.norm_type(first(raw, "PT"), DOC_TYPES)
+
+
+def _authors(raw: dict[str, Any]) -> list[str]:
+    """Return the persons (``AF``, else ``AU``), then the group authors (``CA``).
+
+    Web of Science lists group authors apart from persons, so their place
+    among them is not known; they follow the persons. A record with neither
+    takes the book's group authors (``GP``).
+    """
+    persons = values(raw, "AF") or values(raw, "AU")
+    groups = values(raw, "CA")
+    if not persons and not groups:
+        groups = values(raw, "GP")
+    return [*persons, *(nz.GroupName(g) for g in groups)]
 
 
 def to_fields(raw: dict[str, Any]) -> ParsedRecord:
@@ -94,9 +119,7 @@ def to_fields(raw: dict[str, Any]) -> ParsedRecord:
     ]
     fields = {
         "title": nz.norm_title(first(raw, "TI")),
-        "authors": nz.join_authors(
-            values(raw, "AF") or values(raw, "AU") or values(raw, "CA", "GP")
-        ),
+        **nz.author_fields(_authors(raw)),
         "year": nz.norm_year(first(raw, "PY"), first(raw, "EA"), first(raw, "PD")),
         "journal": nz.clean_text(first(raw, "SO")),
         "journal_abbrev": nz.clean_text(first(raw, "JI", "J9")),
@@ -118,7 +141,7 @@ def to_fields(raw: dict[str, Any]) -> ParsedRecord:
 
 def _parse_whole(text: str, name: str) -> ParseResult:
     return parse_tagged(
-        _Parser(mapping=_Tags(), list_tags=LIST_TAGS), text, name, to_fields
+        _Parser(mapping=_Tags(), list_tags=LIST_TAGS), text, name, to_fields, READ_TAGS
     )
 
 

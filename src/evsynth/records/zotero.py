@@ -33,6 +33,16 @@ ITEM_TYPES: dict[str, str] = {
 _PMID = re.compile(r"\bPMID:\s*(\d+)", re.IGNORECASE)
 
 
+def _authors(cell: str) -> list[str]:
+    """Zotero's ``Author`` cell split on ``;``.
+
+    Zotero writes a person ``Family, Given`` and a one-field (institutional)
+    name without a comma, so a name of several words without one is a group.
+    """
+    names = [n.strip() for n in cell.split(";") if n.strip()]
+    return [nz.GroupName(n) if "," not in n and " " in n else n for n in names]
+
+
 def to_fields(row: dict[str, str]) -> ParsedRecord:
     """Map one Zotero CSV row onto evsynth's fields.
 
@@ -57,7 +67,7 @@ def to_fields(row: dict[str, str]) -> ParsedRecord:
     ]
     fields = {
         "title": nz.norm_title(row.get("title")),
-        "authors": nz.join_authors(row.get("author", "").split(";")),
+        **nz.author_fields(_authors(row.get("author", ""))),
         "year": nz.norm_year(row.get("publication year"), row.get("date")),
         "journal": nz.clean_text(row.get("publication title")),
         "journal_abbrev": nz.clean_text(row.get("journal abbreviation")),

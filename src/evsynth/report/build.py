@@ -4,8 +4,9 @@
 (and the review's ``studies.csv``) and writes ``index.html``: the title and
 question, the PRISMA 2020 flow with the import and deduplication summaries,
 screening agreement, the included studies, risk of bias, every meta-analysis
-with its forest and funnel plots and its results in plain words, the
-qualitative synthesis, the change report of the latest update, the methods
+with its forest and funnel plots and its results in plain words, the summary
+of findings with the certainty of each outcome (GRADE; :mod:`evsynth.report.sof`),
+the qualitative synthesis, the change report of the latest update, the methods
 with references, and an appendix of the settings (naming the review's config
 file), all generated from the numbers and the configuration. Images are
 embedded as data URIs, so the page needs no network and no other file; it has
@@ -38,7 +39,16 @@ from typing import Any
 import pandas as pd
 
 from evsynth.io import guard_formula, write_files, write_workbook
+from evsynth.labels import (
+    label_of,
+    ordered_values,
+    read_study_labels,
+    value_label,
+    value_labels,
+)
+from evsynth.report import sof as grade_sof
 from evsynth.report.exports import included_reports, read_optional_csv
+from evsynth.report.journals import display_journal
 from evsynth.validation import with_defaults
 
 __all__ = [
@@ -95,6 +105,7 @@ MISSING = {
 #: Worksheets of tables.xlsx (a table without data is left out).
 SHEETS: tuple[str, ...] = (
     "Contents",
+    "Summary of findings",
     "Included studies",
     "Effects",
     "Pooled results",
@@ -244,6 +255,8 @@ REFERENCES: tuple[tuple[str, str], ...] = (
     ),
 )
 
+REFERENCES = grade_sof.merge_references(REFERENCES, grade_sof.REFERENCES)
+
 #: Packages whose versions the methods paragraph names (distribution, label).
 PACKAGES: tuple[tuple[str, str], ...] = (
     ("numpy", "numpy"),
@@ -364,6 +377,14 @@ def _join(items: Sequence[str], last: str = "and") -> str:
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def _in_sentence(label: str) -> str:
+    """Write a label inside a sentence: "Quasi-experimental" -> "quasi-experimental".
+
+    A label starting with an acronym ("RCT") is left as it is.
+    """
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 def _humanise(value: str) -> str:
@@ -520,11 +541,20 @@ class Review:
     appraisal: pd.DataFrame | None = None
     heatmaps: list[dict[str, str]] = field(default_factory=list)
     changes: dict[str, Any] | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    grade: grade_sof.Grade | None = None
 
 
 def _rows(frame: pd.DataFrame | None) -> pd.DataFrame | None:
     """Return the table, or None if it is missing or empty (a stage not reached)."""
     return frame if frame is not None and len(frame) else None
+
+
+def _for_readers(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Drop the study ids a stage's table keeps beside its study labels."""
+    if frame is None:
+        return None
+    return frame.drop(columns=["study_id", "study_ids"], errors="ignore")
 
 
 def load_review(
@@ -553,6 +583,7 @@ def load_review(
     review = Path(review_dir)
     settings = _settings(config)
     out = Review(results=results, review_dir=review, settings=settings)
+    out.labels = read_study_labels(results / "studies" / "labels.csv")
 
     records = results / "records"
     out.import_summary = read_optional_csv(records / "import_summary.csv")
@@ -609,13 +640,17 @@ def load_review(
             )
         )
 
+    out.grade = grade_sof.read_grade(
+        results, [a.name for a in out.analyses if "pooled" in (a.report or {})]
+    )
+
     rob = results / "rob"
     out.rob_overall = _rows(read_optional_csv(rob / "overall.csv"))
     for tool, spec in TOOLS.items():
         table = read_optional_csv(rob / f"{tool}_table.csv")
         if table is None or not len(table):
             continue
-        out.rob_tables[tool] = table
+        out.rob_tables[tool] = _for_readers(table)
         for kind, title in (
             ("traffic_light", f"{spec.name}: judgements by study and domain"),
             ("summary", f"{spec.name}: judgements by domain"),
@@ -625,9 +660,9 @@ def load_review(
                 out.rob_figures.append({"title": title, "uri": uri, "alt": title})
 
     qual = results / "qualitative"
-    out.barriers = _rows(read_optional_csv(qual / "barriers.csv"))
-    out.facilitators = _rows(read_optional_csv(qual / "facilitators.csv"))
-    out.soqf = _rows(read_optional_csv(qual / "cerqual_soqf.csv"))
+    out.barriers = _for_readers(_rows(read_optional_csv(qual / "barriers.csv")))
+    out.facilitators = _for_readers(_rows(read_optional_csv(qual / "facilitators.csv")))
+    out.soqf = _for_readers(_rows(read_optional_csv(qual / "cerqual_soqf.csv")))
     out.appraisal = _rows(read_optional_csv(qual / "casp_appraisal.csv"))
     for stem, title in (
         ("heatmap_themes_by_study", "Themes by study: number of coded excerpts"),
@@ -957,25 +992,8 @@ def _prisma_paragraphs(counts: Mapping[str, Any]) -> list[str]:
         text = f"The searches found {_n(total, 'record', 'records')}."
     paragraphs.append(text)
 
-    duplicates = n("duplicates")
-    unique = counts.get("unique_records", {}) or {}
-    n_unique = n("n_unique")
-    if duplicates:
-        text = (
-            f"Removing {_n(duplicates, 'duplicate', 'duplicates')} left "
-            f"{_n(n_unique, 'unique record', 'unique records')}"
-        )
-    else:
-        text = "No duplicates were found: " + _n(
-            n_unique, "unique record", "unique records"
-        )
-    unique_other = int(unique.get("other_methods", 0) or 0)
-    if unique_other:
-        text += (
-            f" ({int(unique.get('databases_registers', 0) or 0):,} from databases "
-            f"and registers, {unique_other:,} via other methods)"
-        )
-    paragraphs.append(text + ".")
+    if n_db or n_other:
+        paragraphs.append(_duplicates_text(counts, n_db, n_other))
 
     screened = n("records_screened")
     excluded_db = sum(int(e["n"]) for e in counts.get("dbr_excluded", []) or [])
@@ -1036,6 +1054,98 @@ def _prisma_paragraphs(counts: Mapping[str, Any]) -> list[str]:
     if open_states:
         paragraphs.append("Still open: " + _join(open_states) + ".")
     return paragraphs
+
+
+def _duplicates_text(counts: Mapping[str, Any], n_db: int, n_other: int) -> str:
+    """Say how many duplicates each PRISMA column removed, as the diagram does.
+
+    Each column's duplicates are those of its own searches
+    (:func:`evsynth.screening.prisma.removed_counts`), so that identified −
+    duplicates = the column's unique records, as a reader recomputes.
+    Counts written before the columns were split (no ``other_removed_dbr``)
+    give the overall number only.
+    """
+
+    def n(key: str) -> int:
+        return int(counts.get(key, 0) or 0)
+
+    unique = counts.get("unique_records", {}) or {}
+    unique_db = int(unique.get("databases_registers", 0) or 0)
+    unique_other = int(unique.get("other_methods", 0) or 0)
+    n_unique = n("n_unique")
+    if "other_removed_dbr" not in counts:
+        duplicates = n("duplicates")
+        if duplicates:
+            text = (
+                f"Removing {_n(duplicates, 'duplicate', 'duplicates')} left "
+                f"{_n(n_unique, 'unique record', 'unique records')}"
+            )
+        else:
+            text = "No duplicates were found: " + _n(
+                n_unique, "unique record", "unique records"
+            )
+        if unique_other:
+            text += (
+                f" ({unique_db:,} from databases and registers, {unique_other:,} "
+                "via other methods)"
+            )
+        return text + "."
+    removed = n("duplicates") + n("excluded_automatic") + n("excluded_other")
+    db_source = "databases and registers" if n("register_results") else "databases"
+    if n_db or not n_other:
+        detail = _join(
+            [
+                _n(n("duplicates"), "duplicate", "duplicates"),
+                _n(n("excluded_automatic"), "record", "records")
+                + " marked as ineligible by automation tools"
+                if n("excluded_automatic")
+                else "",
+                _n(n("excluded_other"), "record", "records")
+                + " removed for other reasons"
+                if n("excluded_other")
+                else "",
+            ]
+        )
+        text = (
+            f"Removing {detail} from the {_n(n_db, 'record', 'records')} found "
+            f"in {db_source} left {_n(unique_db, 'record', 'records')} to screen"
+            if removed
+            else f"None of the {_n(n_db, 'record', 'records')} found in "
+            f"{db_source} was a duplicate: {_n(unique_db, 'record', 'records')} "
+            "to screen"
+        )
+        sentences = [text]
+    else:
+        sentences = []
+    if n_other:
+        of_db, within = n("other_removed_dbr"), n("other_removed_within")
+        parts = []
+        if of_db:
+            parts.append(
+                _n(of_db, "was a duplicate of a record", "were duplicates of records")
+                + f" from {db_source}"
+            )
+        if within:
+            parts.append(
+                _n(within, "was a duplicate of another", "were duplicates of other")
+                + " records found via other methods"
+                if within > 1
+                else "1 was a duplicate of another record found via other methods"
+            )
+        left = f"leaving {_n(unique_other, 'report', 'reports')} to seek"
+        found = f"the {_n(n_other, 'record', 'records')} found via other methods"
+        if parts:
+            sentences.append(f"of {found}, {_join(parts)}, {left}")
+        else:
+            sentences.append(f"none of {found} was a duplicate, {left}")
+    text = _capital("; ".join(sentences)) + "."
+    if n_other and n_db:
+        total = removed + n("other_removed_dbr") + n("other_removed_within")
+        text += (
+            f" In all, {_n(total, 'record was', 'records were')} removed and "
+            f"{_n(n_unique, 'unique record remains', 'unique records remain')}."
+        )
+    return text
 
 
 def _retrieval_text(
@@ -1288,23 +1398,27 @@ def _study_frame(review: Review) -> pd.DataFrame | None:
     for analysis in review.analyses:
         for study in (analysis.report or {}).get("studies", []) or []:
             analyses.setdefault(str(study.get("study_id")), []).append(analysis.label)
+    values = value_labels((review.settings.get("labels") or {}).get("values"))
     rows = []
     for study, group in reports.groupby("study_id", sort=False):
         main = group[group["role"] == "main"]
         first = (main if len(main) else group).iloc[0]
         row: dict[str, Any] = {
-            "Study": study,
+            "Study": label_of(review.labels, study),
             "Main report": _first_author(first["authors"], first["year"]),
             "Title": first["title"],
-            "Source": first["journal"],
+            "Source": display_journal(first["journal"]),
             "Reports (n)": len(group),
         }
         for column in characteristics:
             value = str(first[column])
-            row[_heading(column)] = _humanise(value) if column in _HUMANISE else value
+            row[_heading(column)] = (
+                value_label(values, column, value) if column in _HUMANISE else value
+            )
         row["Risk of bias"] = "; ".join(rob.get(str(study), []))
         row["Meta-analyses"] = "; ".join(analyses.get(str(study), []))
         rows.append(row)
+    rows.sort(key=lambda r: str(r["Study"]).casefold())  # by author, as journals
     frame = pd.DataFrame(rows, dtype=object)
     for column in ("Risk of bias", "Meta-analyses"):
         if not any(frame[column]):
@@ -1326,7 +1440,7 @@ def _studies(review: Review, frame: pd.DataFrame | None) -> dict[str, Any]:
     if "Design" in frame.columns:
         designs = frame["Design"].replace("", "design not given").value_counts()
         parts = [
-            f"{n} {design}"
+            f"{n} {_in_sentence(design)}"
             for design, n in sorted(designs.items(), key=lambda kv: (-kv[1], kv[0]))
         ]
         text += " By design: " + _join(parts) + "."
@@ -1534,7 +1648,8 @@ def _moderator_sentences(
             p_values.append(_num(common.get("p")))
         if separate:
             text += (
-                "; allowing a separate τ² in each subgroup, "
+                "; allowing a separate τ² in each subgroup (Q test of the "
+                "subgroup estimates with their z-based standard errors), "
                 f"Q = {_f(separate.get('Q'))} on {_f(separate.get('df'), 0)} df, "
                 f"{_p(separate.get('p'))}"
             )
@@ -1593,7 +1708,15 @@ def _bias_sentences(
     sentences = []
     bias = report.get("bias") or {}
     k = int(report.get("k", 0))
-    if "skipped" in bias or not bias:
+    funnel = report.get("funnel") or {}
+    if funnel.get("drawn") is False:
+        sentences.append(
+            "No funnel plot was drawn, and trim and fill, Egger's and Begg's "
+            "tests and the fail-safe N were not computed: "
+            f"{_count(k, 'study', 'studies')}, fewer than the {bias_min_k} they "
+            "need to be meaningful (meta.bias_min_k; Cochrane Handbook 13.3.5.4)."
+        )
+    elif "skipped" in bias or not bias:
         sentences.append(
             "Egger's and Begg's tests and the fail-safe N were not computed: "
             f"{_count(k, 'study', 'studies')}, fewer than the {bias_min_k} these "
@@ -1641,7 +1764,7 @@ def _bias_sentences(
             text += " No test suggested funnel-plot asymmetry (all p ≥ 0.10)."
         sentences.append(_capital(text))
     fill = report.get("trimfill")
-    if fill:
+    if fill and "skipped" not in fill:
         k0 = int(fill.get("k0", 0) or 0)
         side = fill.get("side", "")
         if k0 == 0:
@@ -1851,16 +1974,90 @@ MODEL_HEADERS = (
 )
 
 
-def _analysis(analysis: Analysis, settings: Mapping[str, Any]) -> dict[str, Any]:
+def _shown_report(
+    report: Mapping[str, Any],
+    values: Mapping[str, Mapping[str, str]],
+    labels: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Copy an analysis's report, naming things as readers see them.
+
+    Studies by their labels (the report's ``studies[].label``, author and
+    year; see :mod:`evsynth.labels`) in the sensitivity analyses and
+    diagnostics, and subgroups by the labels of their values (``values``,
+    :func:`evsynth.labels.value_labels`), in the order of those labels. Only
+    for the text: the numbers are those of the report. ``labels`` (from
+    ``results/studies/labels.csv``) names studies the report's ``studies``
+    do not list (rows left out).
+    """
+    names = dict(labels or {})
+    names.update(
+        {
+            str(s.get("study_id")): str(s.get("label") or s.get("study_id"))
+            for s in report.get("studies") or []
+        }
+    )
+
+    def shown(items: Any) -> list[str]:
+        return [names.get(str(x), str(x)) for x in items or []]
+
+    out = dict(report)
+    out["left_out"] = [
+        {**r, "study_id": names.get(str(r.get("study_id")), r.get("study_id"))}
+        for r in report.get("left_out") or []
+    ]
+    out["studies"] = [
+        {**s, "study_id": names.get(str(s.get("study_id")), s.get("study_id"))}
+        for s in report.get("studies") or []
+    ]
+    rob = report.get("sensitivity_without_high_rob")
+    if isinstance(rob, Mapping):
+        out["sensitivity_without_high_rob"] = {
+            **rob,
+            "left_out": shown(rob.get("left_out")),
+            "not_assessed": shown(rob.get("not_assessed")),
+        }
+    for key in ("leave1out", "influence"):
+        block = report.get(key)
+        if isinstance(block, Mapping) and "label" in block:
+            out[key] = {**block, "label": shown(block.get("label"))}
+    subgroups = report.get("subgroups")
+    if isinstance(subgroups, Mapping):
+        out["subgroups"] = {}
+        for column, sub in subgroups.items():
+            groups = sub.get("groups") if isinstance(sub, Mapping) else None
+            if not isinstance(groups, Mapping):
+                out["subgroups"][column] = sub
+                continue
+            order = ordered_values(values, str(column), list(groups))
+            label = {v: value_label(values, str(column), v) for v in order}
+            if len(set(label.values())) < len(label):
+                label = {v: v for v in order}
+            out["subgroups"][column] = {
+                **sub,
+                "groups": {label[v]: groups[v] for v in order},
+                "skipped": [
+                    value_label(values, str(column), v)
+                    for v in sub.get("skipped") or []
+                ],
+            }
+    return out
+
+
+def _analysis(
+    analysis: Analysis,
+    settings: Mapping[str, Any],
+    labels: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     meta = settings.get("meta", {}) or {}
     bias_min_k = int(meta.get("bias_min_k", 10))
     report = analysis.report or {}
+    drawn = (report.get("funnel") or {}).get("drawn", True) is not False
     out: dict[str, Any] = {
         "name": analysis.name,
         "anchor": f"meta-{re.sub(r'[^A-Za-z0-9_-]', '-', analysis.name)}",
         "label": analysis.label,
         "forest": analysis.forest,
-        "funnel": analysis.funnel,
+        "funnel": analysis.funnel if drawn else None,
         "note": analysis.note,
         "headline": "",
         "blocks": [],
@@ -1875,6 +2072,8 @@ def _analysis(analysis: Analysis, settings: Mapping[str, Any]) -> dict[str, Any]
     model = report.get("model") or {}
     level = _f(model.get("level", meta.get("level", 95)), 0)
     pooled = report["pooled"]
+    values = value_labels((settings.get("labels") or {}).get("values"))
+    report = _shown_report(report, values, labels)
     out["measure"] = measure
     out["headline"] = (
         f"{scale.symbol} = {scale.show(pooled.get('estimate'))} ({level}% CI "
@@ -1914,7 +2113,7 @@ def _analysis(analysis: Analysis, settings: Mapping[str, Any]) -> dict[str, Any]
         if not groups:
             continue
         rows = []
-        for name in sorted(groups):
+        for name in groups:
             fit = groups[name]
             rows.append(
                 [
@@ -1938,7 +2137,7 @@ def _analysis(analysis: Analysis, settings: Mapping[str, Any]) -> dict[str, Any]
 
 
 def _meta(review: Review) -> dict[str, Any]:
-    analyses = [_analysis(a, review.settings) for a in review.analyses]
+    analyses = [_analysis(a, review.settings, review.labels) for a in review.analyses]
     if not analyses:
         return {"available": False, "analyses": []}
     rows = []
@@ -2322,11 +2521,11 @@ def _meta_methods(review: Review) -> str:
     if moderators:
         text += " Subgroup analyses and meta-regression used mixed-effects models."
     text += (
-        " Small-study effects were examined with funnel plots, Egger's regression "
-        "test (Egger et al. 1997), Begg's rank correlation (Begg & Mazumdar 1994) "
-        f"and Rosenthal's fail-safe N (Rosenthal 1979) when at least "
-        f"{meta.get('bias_min_k', 10)} studies were available, and with trim and "
-        "fill (Duval & Tweedie 2000). "
+        " Small-study effects were examined with funnel plots, trim and fill "
+        "(Duval & Tweedie 2000), Egger's regression test (Egger et al. 1997), "
+        "Begg's rank correlation (Begg & Mazumdar 1994) and Rosenthal's "
+        f"fail-safe N (Rosenthal 1979) when at least {meta.get('bias_min_k', 10)} "
+        "studies were available (Cochrane Handbook 13.3.5.4). "
     )
     text += (
         "Sensitivity analyses left out the studies at high risk of bias, and "
@@ -2409,6 +2608,7 @@ def _methods(review: Review, config_file: str | None = None) -> list[str]:
         paragraphs.append(_meta_methods(review))
     if reached["rob"]:
         paragraphs.append(_rob_methods(review, reached))
+    paragraphs.append(grade_sof.methods_text(review.grade, review.settings))
     paragraphs.append(_qualitative_methods(review, reached))
     v = versions()
     packages = _join([f"{label} {v[label]}" for _, label in PACKAGES])
@@ -2493,6 +2693,8 @@ def render_report(review: Review, config_file: str | None = None) -> str:
         "studies": _studies(review, studies),
         "rob": _rob(review),
         "meta": meta,
+        "sof": grade_sof.sof_table(review.grade),
+        "certainty": grade_sof.certainty_boxes(review.grade),
         "qualitative": _qualitative(review),
         "changes": review.changes,
         "methods": methods,
@@ -2608,6 +2810,9 @@ def _participants(report: Mapping[str, Any], effects: pd.DataFrame | None) -> st
 
 def summary_of_findings(review: Review) -> pd.DataFrame:
     """One row per pooled analysis; certainty is left for the review team.
+
+    tables.docx uses it when the review has no GRADE results
+    (``results/grade/``); with them, :func:`evsynth.report.sof.sof_frame`.
 
     Parameters
     ----------
@@ -2752,6 +2957,14 @@ def _add_sheet(book: Any, title: str, frame: pd.DataFrame) -> None:
 def _xlsx_tables(review: Review) -> list[tuple[str, str, pd.DataFrame]]:
     """(sheet, source, table) of every table with data, in :data:`SHEETS` order."""
     tables = []
+    if review.grade is not None:
+        tables.append(
+            (
+                "Summary of findings",
+                "results/grade/summary_of_findings.csv",
+                grade_sof.sof_frame(review.grade),
+            )
+        )
     studies = _study_frame(review)
     if studies is not None:
         tables.append(
@@ -2812,7 +3025,16 @@ def _docx_tables(review: Review) -> list[tuple[str, pd.DataFrame, str, dict[str,
 
     tables: list[tuple[str, pd.DataFrame, str, dict[str, str]]] = []
     sof = summary_of_findings(review)
-    if len(sof):
+    if review.grade is not None:  # the GRADE stage's table, certainty rated
+        tables.append(
+            (
+                "Summary of findings",
+                grade_sof.sof_frame(review.grade, footnotes=False, blank="–"),
+                grade_sof.sof_note(review.grade),
+                {},
+            )
+        )
+    elif len(sof):
         tables.append(
             (
                 "Summary of findings",
@@ -2965,7 +3187,8 @@ def build_tables(
     (:data:`SHEETS`): bold frozen header row, column widths from the content,
     text cells that a spreadsheet would run as formulas guarded with a leading
     apostrophe. ``tables.docx`` (landscape A4) holds :data:`DOCX_TABLES`: the
-    summary of findings (certainty left blank for the review team), study
+    summary of findings (the GRADE stage's, with certainty and footnotes; without
+    GRADE results the pooled effects, certainty left blank), study
     characteristics, barriers, facilitators and the CERQual summary of
     qualitative findings. Both files appear or neither does, and equal input
     gives byte-identical files.

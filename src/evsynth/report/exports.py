@@ -16,10 +16,13 @@ from pathlib import Path
 import pandas as pd
 
 from evsynth.io import frame_to_csv, write_files
+from evsynth.labels import label_of, read_study_labels
+from evsynth.report.journals import display_journal
 
 __all__ = [
     "BIB_COLUMNS",
     "CSV_COLUMNS",
+    "REPORT_COLUMNS",
     "RIS_TYPES",
     "export_included",
     "included_reports",
@@ -64,8 +67,14 @@ BIB_COLUMNS: tuple[str, ...] = (
     "language",
     "url",
 )
-#: Columns of included_studies.csv.
-CSV_COLUMNS: tuple[str, ...] = ("study_id", "role", "record_id", *BIB_COLUMNS)
+#: Columns of :func:`included_reports` (before the columns of studies.csv).
+REPORT_COLUMNS: tuple[str, ...] = ("study_id", "role", "record_id", *BIB_COLUMNS)
+#: Columns of included_studies.csv: the reports' columns, then
+#: ``journal_display``, the journal name as the report's tables show it
+#: (:func:`evsynth.report.journals.display_journal`; ``journal`` keeps the
+#: spelling of the record), and ``label``, the study's label for readers
+#: (author and year, ``results/studies/labels.csv``; see :mod:`evsynth.labels`).
+CSV_COLUMNS: tuple[str, ...] = (*REPORT_COLUMNS, "journal_display", "label")
 
 _PAGES = re.compile(r"^\s*([^\s\-–—]+)\s*[-–—]+\s*([^\s\-–—]+)\s*$")
 _SPACE = re.compile(r"\s+")
@@ -104,7 +113,7 @@ def included_reports(
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`CSV_COLUMNS` followed by any further columns of
+        Columns :data:`REPORT_COLUMNS` followed by any further columns of
         studies.csv (design, country, ...), all text; one row per report,
         sorted by study (main report first). Reports that are not included at
         full text (reopened or excluded since studies.csv was written) are left
@@ -175,7 +184,7 @@ def included_reports(
         for column in BIB_COLUMNS:
             row[column] = str(details.get(column, "") or "")
     rows.sort(key=lambda r: _sort_key(r["study_id"], r["role"], r["record_id"]))
-    return pd.DataFrame(rows, columns=[*CSV_COLUMNS, *extra], dtype=object)
+    return pd.DataFrame(rows, columns=[*REPORT_COLUMNS, *extra], dtype=object)
 
 
 def _clean(value: object) -> str:
@@ -286,7 +295,12 @@ def export_included(
     out = Path(out_dir)
     ris_path = out / "included_studies.ris"
     csv_path = out / "included_studies.csv"
-    table = reports[list(CSV_COLUMNS)]
+    labels = read_study_labels(Path(results_dir) / "studies" / "labels.csv")
+    table = reports[list(REPORT_COLUMNS)].assign(
+        journal_display=[display_journal(v) for v in reports["journal"]],
+        # the study's label for readers (results/studies/labels.csv)
+        label=[label_of(labels, s) for s in reports["study_id"]],
+    )
     write_files(
         {
             ris_path: lambda p: p.write_bytes(text.encode("utf-8")),

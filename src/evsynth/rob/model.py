@@ -403,7 +403,9 @@ def domain_title(code: str, name: str) -> str:
     return f"{code} {name}"
 
 
-def rob_table(frame: pd.DataFrame, tool: str) -> pd.DataFrame:
+def rob_table(
+    frame: pd.DataFrame, tool: str, labels: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Tabulate the judgements of one tool for the review's report.
 
     Parameters
@@ -412,29 +414,36 @@ def rob_table(frame: pd.DataFrame, tool: str) -> pd.DataFrame:
         As returned by :func:`read_rob`.
     tool : str
         ``rob2`` or ``robins_i``.
+    labels : mapping of str to str, optional
+        Each study's label for readers (author and year, see
+        :mod:`evsynth.labels`); a study without one is shown by its id.
 
     Returns
     -------
     pandas.DataFrame
         One row per study and outcome, in the input's order, with the columns
-        ``Study``, ``Outcome``, one per domain titled like
-        ``"D1 Randomisation process"``, ``Overall``, ``Assessor`` and
-        ``Note``. Judgements are display labels ("Some concerns"). A tool
-        without rows gives an empty table with these columns.
+        ``Study`` (the study's label), ``Outcome``, one per domain titled like
+        ``"D1 Randomisation process"``, ``Overall``, ``Assessor``, ``Note``
+        and ``study_id``. Judgements are display labels ("Some concerns"). A
+        tool without rows gives an empty table with these columns.
     """
+    from evsynth.labels import label_of
+
     spec = tool_spec(tool)
     domains = [domain_title(code, name) for code, name in spec.domains]
     columns = ["Study", "Outcome", *domains, "Overall", "Assessor", "Note"]
+    columns.append("study_id")
     records = []
     for row in _rows(frame, tool).to_dict(orient="records"):
         records.append(
             [
-                row["study_id"],
+                label_of(labels, row["study_id"]),
                 row["outcome"],
                 *(_label(spec, row[c]) for c in spec.columns),
                 _label(spec, row["overall"]),
                 row.get("assessor"),
                 row.get("note"),
+                row["study_id"],
             ]
         )
     return pd.DataFrame(records, columns=columns, dtype=object)

@@ -30,6 +30,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Rectangle
 from matplotlib.textpath import TextPath
 
+from evsynth.labels import label_of
 from evsynth.plots import style as _st
 from evsynth.rob.model import (
     DEFAULT_OUTCOME,
@@ -38,7 +39,7 @@ from evsynth.rob.model import (
     tool_spec,
 )
 
-__all__ = ["save_figure", "summary_figure", "traffic_light_figure"]
+__all__ = ["message_figure", "save_figure", "summary_figure", "traffic_light_figure"]
 
 # --- appearance ---------------------------------------------------------------
 TITLE_SIZE = 10.0  # pt, bold
@@ -315,7 +316,7 @@ def _empty_text(spec: ToolSpec) -> str:
 
 
 def _row_label(row: Mapping[str, object]) -> str:
-    study = str(row["study_id"])
+    study = str(row.get("label") or row["study_id"])
     outcome = row.get("outcome")
     if outcome and str(outcome) != DEFAULT_OUTCOME:
         return f"{study}: {outcome}"
@@ -325,7 +326,9 @@ def _row_label(row: Mapping[str, object]) -> str:
 # --- traffic-light plot -------------------------------------------------------
 
 
-def traffic_light_figure(frame: pd.DataFrame, tool: str) -> Figure:
+def traffic_light_figure(
+    frame: pd.DataFrame, tool: str, labels: Mapping[str, str] | None = None
+) -> Figure:
     """Draw a robvis-style traffic-light plot of one tool's judgements.
 
     Parameters
@@ -334,6 +337,9 @@ def traffic_light_figure(frame: pd.DataFrame, tool: str) -> Figure:
         As returned by :func:`evsynth.rob.model.read_rob`.
     tool : str
         ``rob2`` or ``robins_i``.
+    labels : mapping of str to str, optional
+        Each study's label for readers (author and year, see
+        :mod:`evsynth.labels`); a study without one is shown by its id.
 
     Returns
     -------
@@ -350,6 +356,8 @@ def traffic_light_figure(frame: pd.DataFrame, tool: str) -> Figure:
     """
     spec = tool_spec(tool)
     rows = frame[frame["tool"] == tool].to_dict(orient="records")
+    for row in rows:
+        row["label"] = label_of(labels, row["study_id"])
     with _st.style():
         if not rows:
             return _message_figure(_empty_text(spec), "rob-empty")
@@ -513,35 +521,66 @@ def _traffic_light(spec: ToolSpec, rows: list[dict]) -> Figure:
 
 
 def summary_figure(
-    frame: pd.DataFrame, tool: str, weights: Mapping[str, float] | None = None
+    frame: pd.DataFrame,
+    tool: str,
+    weights: Mapping[str, float] | None = None,
+    *,
+    title: str | None = None,
+    subtitle: Sequence[str] | None = None,
+    axis_label: str | None = None,
 ) -> Figure:
     """Draw a robvis-style summary plot: the share of studies at each level.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        As returned by :func:`evsynth.rob.model.read_rob`.
+        As returned by :func:`evsynth.rob.model.read_rob`: the rows to show
+        (a caller drawing a subset of the studies passes only theirs).
     tool : str
         ``rob2`` or ``robins_i``.
     weights : mapping of str to float, optional
-        Weight of each study (e.g. its meta-analysis weight); the bars then
-        give the share of the total weight, and the title says so. Studies
-        without a weight are left out. By default each study counts once.
+        Weight of each study (its meta-analysis weight, its participants);
+        the bars then give the share of the total weight. Every study of the
+        tool in ``frame`` must have one. By default each study counts once.
+    title : str, optional
+        The title; by default "Risk of bias summary: <tool> (<design>)".
+    subtitle : sequence of str, optional
+        Sentences under the title saying what the bars weigh, each wrapped to
+        the figure's width; by default a sentence saying "Unweighted" or
+        "Weighted" and the number of studies.
+    axis_label : str, optional
+        The axis's label; by default "Share of studies (%)" or "Share of the
+        total weight (%)".
 
     Returns
     -------
     matplotlib.figure.Figure
         One horizontal 100% stacked bar per domain and for the overall
         judgement, levels from best (left) to worst, "no information" last.
-        Artists carry ids: ``rob-bar-<row>-<level>`` for a bar segment (row
+        Artists carry ids: ``rob-title``, ``rob-subtitle-<k>`` for the
+        subtitle's lines, ``rob-bar-<row>-<level>`` for a bar segment (row
         ``D1`` ... or ``overall``; drawn only when its share is above 0),
         ``rob-bar-<row>-<level>-percent`` for its percentage (when it fits),
-        ``rob-bar-<row>-label`` for the row label and
+        ``rob-bar-<row>-label`` for the row label, ``rob-axis-label`` and
         ``rob-legend-<level>`` / ``-label`` for the legend. A tool without
         studies (or whose studies all have weight 0) gives a small figure
         saying so.
+
+    Raises
+    ------
+    ValueError
+        If a study of the tool has no weight in ``weights``, or a weight is
+        negative or not a finite number.
     """
     spec = tool_spec(tool)
+    if weights is not None:
+        assessed = frame.loc[frame["tool"] == tool, "study_id"].astype(str)
+        missing = [s for s in dict.fromkeys(assessed) if s not in weights]
+        if missing:
+            raise ValueError(
+                f"no weight for study {missing[0]!r} in the {spec.name} summary "
+                f"plot ({len(missing)} {_studies(len(missing))} without one)"
+            )
     shares = summary_proportions(frame, tool, weights)
     with _st.style():
         if shares.attrs["studies"] == 0:
@@ -550,26 +589,55 @@ def summary_figure(
             return _message_figure(
                 f"No study assessed with {spec.name} has a weight", "rob-empty"
             )
-        return _summary(spec, shares, weighted=weights is not None)
+        studies = shares.attrs["studies"]
+        if subtitle is None:
+            subtitle = [
+                f"Weighted: share of the total weight of {studies} "
+                f"{_studies(studies)} at each level"
+                if weights is not None
+                else f"Unweighted: share of the {studies} {_studies(studies)} "
+                "at each level"
+            ]
+        if axis_label is None:
+            axis_label = (
+                "Share of the total weight (%)"
+                if weights is not None
+                else "Share of studies (%)"
+            )
+        return _summary(
+            spec,
+            shares,
+            title=title or _title(spec, "Risk of bias summary"),
+            subtitle=list(subtitle),
+            axis_label=axis_label,
+        )
 
 
-def _summary(spec: ToolSpec, shares: pd.DataFrame, *, weighted: bool) -> Figure:
-    studies, counted = shares.attrs["studies"], shares.attrs["weighted"]
-    title = _title(spec, "Risk of bias summary")
-    if weighted:
-        subtitle = (
-            f"Weighted by meta-analysis weight: share of the total weight of "
-            f"{counted} {_studies(counted)} at each level"
-        )
-        if counted < studies:
-            left_out = studies - counted
-            subtitle += f" ({left_out} {_studies(left_out)} without a weight left out)"
-        axis_label = "Share of the total weight (%)"
-    else:
-        subtitle = (
-            f"Unweighted: share of the {studies} {_studies(studies)} at each level"
-        )
-        axis_label = "Share of studies (%)"
+def message_figure(text: str) -> Figure:
+    """Draw a small figure that only says ``text`` (id ``rob-empty``).
+
+    Parameters
+    ----------
+    text : str
+        E.g. why a summary plot has nothing to show.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        On the Agg canvas, as the other figures.
+    """
+    with _st.style():
+        return _message_figure(text, "rob-empty")
+
+
+def _summary(
+    spec: ToolSpec,
+    shares: pd.DataFrame,
+    *,
+    title: str,
+    subtitle: list[str],
+    axis_label: str,
+) -> Figure:
     names = {code: f"{code} {name}" for code, name in spec.domains}
     names["Overall"] = "Overall risk of bias"
     keys = list(shares.index)
@@ -582,7 +650,7 @@ def _summary(spec: ToolSpec, shares: pd.DataFrame, *, weighted: bool) -> Figure:
     bar_x = left + label_w + LABEL_GAP
     overhang = BODY.width("100%") / 2  # the last tick label, centred on the end
     content_w = max(bar_x - left + BAR_WIDTH + overhang, TITLE.width(title))
-    subtitle_lines = BODY.wrap(subtitle, content_w)
+    subtitle_lines = [line for text in subtitle for line in BODY.wrap(text, content_w)]
     content_w = max(content_w, *(BODY.width(t) for t in subtitle_lines))
     # Legend: entries in aligned columns, as many as fit, centred under the
     # figure as in robvis.

@@ -157,12 +157,23 @@ class RecordSet:
         Every imported record_id -> the record_id of its cluster's unique row.
     column : dict
         Unique record_id -> ``databases_registers`` or ``other_methods``: the
-        PRISMA column. A cluster with any record from a database or register
-        belongs to the first.
+        PRISMA column (:func:`prisma_column`). A cluster belongs to the first
+        when a record of its first search round came from a database or
+        register: that record is the one screened at title/abstract, and the
+        cluster's other records (another database's copy, a copy found via
+        other methods, a copy from a later round) are duplicates of it.
     identified : dict
         PRISMA identification counts: per kind, a list of (source name, records).
     n_imported : int
         Records imported (before deduplication).
+    kind : dict, optional
+        Every imported record_id -> the manifest kind of its search
+        (``database``, ``register``, ``website``, ``organisation``,
+        ``citation``). Records left out count as the kind of their cluster's
+        column (``database`` or ``website``).
+    update : dict, optional
+        Every imported record_id -> its search round (0 for the original
+        search); records left out count as round 0.
     """
 
     unique: pd.DataFrame
@@ -170,6 +181,8 @@ class RecordSet:
     column: dict[str, str]
     identified: dict[str, list[tuple[str, int]]]
     n_imported: int
+    kind: dict[str, str] = field(default_factory=dict)
+    update: dict[str, int] = field(default_factory=dict)
 
     @property
     def ids(self) -> list[str]:
@@ -205,7 +218,9 @@ def read_record_set(
         The records to screen.
     """
     read = {"dtype": str, "keep_default_na": False, "encoding": "utf-8"}
-    all_records = pd.read_csv(records, usecols=["record_id", "source_file"], **read)
+    all_records = pd.read_csv(
+        records, usecols=lambda c: c in ("record_id", "source_file", "update"), **read
+    )
     unique_frame = pd.read_csv(unique, **read)
     cluster_frame = pd.read_csv(clusters, **read)
     summary_frame = pd.read_csv(summary, **read)
@@ -219,16 +234,24 @@ def read_record_set(
             cluster_frame["cluster_id"], cluster_frame["record_id"], strict=True
         )
     }
-    kinds: dict[str, set[str]] = {}
-    for rid, source in zip(
-        all_records["record_id"], all_records["source_file"], strict=True
-    ):
-        rep = representative.get(rid, rid)
-        kinds.setdefault(rep, set()).add(kind_of_file.get(source, "database"))
-    column = {
-        rid: DBR if kinds.get(rid, {"database"}) & DBR_KINDS else OTHER
-        for rid in unique_frame["record_id"]
+    kind_of = {
+        rid: kind_of_file.get(source, "database")
+        for rid, source in zip(
+            all_records["record_id"], all_records["source_file"], strict=True
+        )
     }
+    rounds = (
+        all_records["update"]
+        if "update" in all_records.columns
+        else pd.Series([""] * len(all_records))
+    )
+    update = {
+        rid: int(float(u)) if str(u).strip() else 0
+        for rid, u in zip(all_records["record_id"], rounds, strict=True)
+    }
+    column = prisma_column(
+        list(unique_frame["record_id"]), representative, kind_of, update
+    )
     identified: dict[str, list[tuple[str, int]]] = {}
     per_source: dict[tuple[str, str], int] = {}
     for row in summary_frame.itertuples(index=False):
@@ -242,4 +265,51 @@ def read_record_set(
         column=column,
         identified=identified,
         n_imported=len(all_records),
+        kind=kind_of,
+        update=update,
     )
+
+
+def prisma_column(
+    unique_ids: list[str],
+    representative: Mapping[str, str],
+    kind: Mapping[str, str],
+    update: Mapping[str, int],
+) -> dict[str, str]:
+    """Assign each unique record (duplicate cluster) to its PRISMA 2020 column.
+
+    A cluster is screened in the databases-and-registers column when a record
+    of its *first* search round came from a database or register, and goes
+    straight to retrieval in the other-methods column otherwise. Only the
+    first round counts, so a cluster never changes column when a later
+    round's search finds it again: an other-methods cluster already retrieved
+    and assessed is not sent back to title/abstract screening because a
+    database found it in an update (that database record is a duplicate
+    removed in the update's databases column).
+
+    Parameters
+    ----------
+    unique_ids : list of str
+        The unique records' ids (unique.csv's ``record_id``).
+    representative : mapping
+        Every imported record_id -> its unique record's id.
+    kind : mapping
+        Every imported record_id -> its search's manifest kind.
+    update : mapping
+        Every imported record_id -> its search round.
+
+    Returns
+    -------
+    dict
+        Unique record_id -> ``databases_registers`` or ``other_methods``.
+    """
+    first: dict[str, int] = {}
+    for rid, rep in representative.items():
+        first[rep] = min(first.get(rep, update.get(rid, 0)), update.get(rid, 0))
+    database: set[str] = set()
+    for rid, rep in representative.items():
+        if update.get(rid, 0) == first[rep] and kind.get(rid, "database") in DBR_KINDS:
+            database.add(rep)
+    return {
+        rid: DBR if rid in database or rid not in first else OTHER for rid in unique_ids
+    }

@@ -120,6 +120,14 @@ class PrismaFlow:
         Draw the "Identification of studies via other methods" column.
     websites, organisations, citations : list of (str, int)
         Records identified from other methods, by source.
+    other_removed : list of (str, int)
+        Records of the other-methods column removed before retrieval, by
+        kind: duplicates of database or register records, duplicates within
+        other methods (see :func:`evsynth.screening.prisma.removed_counts`).
+        The template has no such box; it is drawn beside the column's
+        identification box, as the databases column's removals are, so that
+        identified − removed = reports sought. Empty: "Duplicate records
+        removed (n = 0)".
     other_sought_reports, other_notretrieved_reports, other_assessed : int
         Reports from other methods.
     other_excluded : list of (str, int)
@@ -151,6 +159,7 @@ class PrismaFlow:
     websites: list[tuple[str, int]] = field(default_factory=list)
     organisations: list[tuple[str, int]] = field(default_factory=list)
     citations: list[tuple[str, int]] = field(default_factory=list)
+    other_removed: list[tuple[str, int]] = field(default_factory=list)
     other_sought_reports: int = 0
     other_notretrieved_reports: int = 0
     other_assessed: int = 0
@@ -202,6 +211,7 @@ _PAIRS = frozenset(
         "websites",
         "organisations",
         "citations",
+        "other_removed",
         "other_excluded",
     }
 )
@@ -521,6 +531,20 @@ def _boxes(flow: PrismaFlow) -> list[_Box]:
                 [_para("Records identified from:"), *sources],
             ),
             _Box(
+                "other-removed",
+                "ident",
+                "other-side",
+                [
+                    _para("Records removed before retrieval:"),
+                    *(
+                        _para(name, n, level=1)
+                        for name, n in (
+                            flow.other_removed or [("Duplicate records removed", 0)]
+                        )
+                    ),
+                ],
+            ),
+            _Box(
                 "other-sought",
                 "sought",
                 "other",
@@ -726,6 +750,7 @@ def _layout(flow: PrismaFlow, title: str | None, dpis: tuple[float, ...]) -> _La
         p, q = boxes["other-assessed"], boxes["included"]
         y = row_y["included"] + row_h["included"] / 2
         arrows += [
+            across("other-identified", "other-removed"),
             down("other-identified", "other-sought"),
             across("other-sought", "other-notretrieved"),
             down("other-sought", "other-assessed"),

@@ -254,9 +254,14 @@ def _tables(
         for name in BIB_FIELDS:
             row[name] = _most_complete(name, [fields[p].get(name, "") for p in ordered])
         for name in ("doi", "pmid", "accession"):
-            row[f"{name}s"] = "; ".join(
-                dict.fromkeys(fields[p][name] for p in group if fields[p].get(name))
-            )
+            # each identifier once, as the first record wrote it; DOIs that
+            # differ only in case are one DOI
+            seen: dict[str, str] = {}
+            for p in group:
+                value = fields[p].get(name, "")
+                if value:
+                    seen.setdefault(value.lower() if name == "doi" else value, value)
+            row[f"{name}s"] = "; ".join(seen.values())
         for name, value in row.items():
             columns.setdefault(name, []).append(value)
     unique = pd.DataFrame(columns)

@@ -14,6 +14,7 @@ from evsynth.records.dedup.rules import (
     DISTINCT,
     DUPLICATE,
     HARD_DISTINCT,
+    KEEP_APART,
     Comparison,
     compare,
 )
@@ -138,9 +139,11 @@ def cluster(
 
     Duplicate pairs are merged strongest first. Two clusters are not merged if
     any of their records were judged distinct by a must-not-merge rule or by a
-    reviewer, so a chain A~B~C cannot put an erratum with its article. Records
-    of an update search join earlier clusters, but never join two clusters of
-    earlier searches to each other: what was decided before stays decided.
+    reviewer, or are look-alikes left to a reviewer (a notice or a part that
+    shares its article's citation), so a chain A~B~C cannot put an erratum
+    with its article. Records of an update search join earlier clusters, but
+    never join two clusters of earlier searches to each other: what was
+    decided before stays decided.
 
     Parameters
     ----------
@@ -162,7 +165,9 @@ def cluster(
     cannot: dict[int, set[int]] = defaultdict(set)
     first_update = list(updates)
     for (i, j), comparison in comparisons.items():
-        if comparison.verdict == DISTINCT and comparison.rule in HARD_DISTINCT:
+        if (
+            comparison.verdict == DISTINCT and comparison.rule in HARD_DISTINCT
+        ) or comparison.rule in KEEP_APART:
             cannot[i].add(j)
             cannot[j].add(i)
 

@@ -29,12 +29,14 @@ _TRAILING_NOTES = re.compile(
     r"\s*\.?\s*$",
     re.IGNORECASE,
 )
-#: MEDLINE's notes on the article itself, anywhere in a title, possibly cut
-#: short by a field limit: "[Erratum appears in N Engl J Med. 2009;360(23):2487
-#: Note: Philipp, Thomas [added]]", "[Comment in: ...]", "[Retraction in: ...]".
+#: MEDLINE's (and CINAHL's "[published erratum appears in ...]") notes on the
+#: article itself, anywhere in a title, possibly cut short by a field limit:
+#: "[Erratum appears in N Engl J Med. 2009;360(23):2487 Note: Philipp, Thomas
+#: [added]]", "[Comment in: ...]", "[Retraction in: ...]".
 _MEDLINE_NOTE = re.compile(
-    r"\s*\[(?:erratum|errata|corrigendum|comment|retraction|retracted|update|"
-    r"updated|summary for patients|expression of concern|republished|corrected)"
+    r"\s*\[(?:(?:published )?erratum|errata|corrigendum|comment|retraction|"
+    r"retracted|update|updated|summary for patients|expression of concern|"
+    r"republished|corrected)"
     r"\b(?:[^\[\]]|\[[^\[\]]*\])*(?:\]|$)",
     re.IGNORECASE,
 )
@@ -68,14 +70,167 @@ _PAGE_COUNT = re.compile(r"^\d+\s*pp?\.?$", re.IGNORECASE)
 _RANGE_SEP = re.compile(r"\s*[,+;]\s*")
 _NUMERIC_RANGE = re.compile(r"^\d+(?:\s*[-–]\s*\d+)?$")
 
-#: Words marking a notice about another paper rather than the paper itself.
-NOTICE_WORDS = re.compile(
-    r"^(?:erratum|errata|corrigendum|correction|retraction|retracted|withdrawn|"
-    r"expression of concern|reply|response|author reply|comment|commentary|"
-    r"letter|editorial)\b|\b(?:erratum|corrigendum|retraction note|"
-    r"retraction notice|comment on|commentary on|correction to)\b"
-)
+#: Record types of notices about another paper rather than the paper itself.
 NOTICE_TYPES = {"erratum", "retraction", "comment", "letter", "editorial"}
+#: What a title's words say an item is, when it is a notice about another
+#: article. Matched on the title in lower case with its punctuation, after
+#: MEDLINE's notes about the article itself are dropped ("[Erratum appears in
+#: ...]" marks the article, not a notice). A word that opens an ordinary title
+#: ("Correction of scoliosis", "Response to treatment", "Letter writing",
+#: "Retraction of the eyelid", "Re-evaluation") counts only where a notice
+#: uses it: alone, before a colon, or before "to", "on" or the item answered.
+_AFTER_HEAD = r"\s*(?:$|[:.(\[]|\s[\u2013\u2014-]|[\u2013\u2014-]\s)"
+_ANSWERED = (
+    r"(?:the\s+)?(?:letters?|comments?|commentary|commentaries|correspondence|"
+    r"critiques?|criticisms?|editorial|reviewers?|[\"'\u201c\u2018])"
+)
+#: Where a clause begins: the title's start, or after a colon, full stop,
+#: question mark or a spaced dash ("Title - a reply to ...").
+_CLAUSE = r"(?:^|[:.;,?!]\s*|\s[\u2013\u2014-]\s*)"
+_AUTHORS = r"(?:authors?|author's|authors')"
+NOTICE_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern))
+    for kind, pattern in (
+        ("concern", r"\bexpression of concern\b"),
+        (
+            "retraction",
+            (
+                r"^(?:retracted\b|notice of retraction\b|retraction (?:note|notice)\b|"
+                rf"(?:retraction|withdrawn){_AFTER_HEAD}|"
+                r"retraction(?: of| to)?:?\s+(?:the\s+)?(?:article|paper|publication|"
+                r"[\"'\u201c\u2018]))"
+                r"|\b(?:retraction note|retraction notice|notice of retraction)\b"
+            ),
+        ),
+        (
+            "correction",
+            (
+                r"^(?:(?:erratum|errata|corrigendum|corrigenda|addendum)\b|"
+                rf"corrections?(?:{_AFTER_HEAD}|\s+(?:to|notice)\b)|"
+                r"(?:authors?|publisher)(?:'s|s'|s)?\s+correction\b)"
+                # "...: Correction to Lee et al." (not "A bias correction to ...")
+                rf"|\b(?:erratum|errata|corrigendum)\b|{_CLAUSE}correction to\b"
+            ),
+        ),
+        (
+            "reply",
+            (
+                r"^(?:reply|replies|in reply)\b"
+                rf"|^(?:in\s+)?response(?:{_AFTER_HEAD}|\s+to\s*:|\s+to\s+{_ANSWERED})"
+                # "Response to Clarke: ...", "Response to Smith and Jones - ..."
+                r"|^response\s+to\s+[a-z'-]+(?:\s+et al\.?|\s+and\s+[a-z'-]+)?"
+                r"\s*(?:$|[:(]|\s[\u2013\u2014-]\s)"
+                # "...: a reply to Hardin", "Authors' reply", "Rejoinder to ...",
+                # "...: a reply", "...? Response to the commentaries"
+                rf"|{_CLAUSE}(?:a\s+|the\s+)?(?:{_AUTHORS}\s+)?(?:reply|rejoinder)"
+                rf"(?:\s+to\b|{_AFTER_HEAD})"
+                rf"|{_CLAUSE}(?:(?:the\s+)?{_AUTHORS}\s+response\b|a\s+response\s+to\b)"
+                rf"|{_CLAUSE}(?:a\s+|the\s+)?response\s*\.?$"
+                rf"|\bresponse to\s+{_ANSWERED}|\b{_AUTHORS}\s+(?:reply|response)\b"
+            ),
+        ),
+        (
+            "comment",
+            (
+                rf"^(?:re\s*:|correspondence{_AFTER_HEAD}|"
+                rf"letters?(?:{_AFTER_HEAD}|\s+(?:to|re|regarding|on|from)\b))"
+                # "Comment on ...", "...: a commentary on ...", "... - Commentary"
+                rf"|{_CLAUSE}(?:a\s+|the\s+)?(?:comments?|commentary)"
+                rf"(?:{_AFTER_HEAD}|\s+(?:on|to|re|regarding)\b)"
+                r"|\bletters? to the editors?\b"
+            ),
+        ),
+        ("editorial", r"^editorial\b"),
+    )
+)
+#: Letters that a title naming each kind of notice must hold, checked before
+#: its pattern is searched (most titles name no notice).
+_NOTICE_HINTS = {
+    "concern": ("concern",),
+    "retraction": ("retract", "withdrawn"),
+    "correction": ("errat", "corrig", "correction", "addendum"),
+    "reply": ("repl", "respons", "rejoinder"),
+    "comment": ("comment", "letter", "correspondence", "re:", "re :"),
+    "editorial": ("editorial",),
+}
+#: Notices that are never the article they concern, whatever the other fields
+#: say (an editorial is an item of its own, which a database may title with its
+#: section heading "Editorial:").
+STRICT_NOTICES = frozenset({"correction", "retraction", "concern", "comment", "reply"})
+#: A bare tag closing a title that says what the item is: "Title [Erratum]",
+#: "Title (Letter)". (MEDLINE's notes about an article say more: "[Erratum
+#: appears in ...]", "[Comment in: ...]", and are dropped as notes.)
+_NOTICE_TAG = re.compile(
+    r"\s*[\[(]\s*(?P<word>erratum|errata|corrigendum|correction|retraction|"
+    r"retracted|letter|comment|commentary|reply|editorial)\s*[\])]\s*\.?\s*$",
+    re.IGNORECASE,
+)
+_TAG_KINDS = {
+    "erratum": "correction",
+    "errata": "correction",
+    "corrigendum": "correction",
+    "correction": "correction",
+    "retraction": "retraction",
+    "retracted": "retraction",
+    "letter": "comment",
+    "comment": "comment",
+    "commentary": "comment",
+    "reply": "reply",
+    "editorial": "editorial",
+}
+
+#: A part or a later instalment of a series, with the number it carries:
+#: "Part II", "Part 2", "Pt. 2", "Part two", "Paper 2", "Teil 2", "Second part",
+#: "(2)" or "(II)" closing the title or before its colon, "II:" opening it,
+#: ". II" closing it, "(continued)".
+_ROMAN_NUMERAL = r"(?:viii|vii|iii|ii|iv|ix|vi|i|v|x)"
+_NUMBER_WORDS = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "first": "1",
+    "second": "2",
+    "third": "3",
+    "fourth": "4",
+    "fifth": "5",
+    "1st": "1",
+    "2nd": "2",
+    "3rd": "3",
+    "4th": "4",
+    "5th": "5",
+}
+_ROMAN_VALUES = _ROMAN | {"viii": "8", "ix": "9", "x": "10"}
+_PART_WORDS = re.compile(
+    # Part II, Pt. 2, part two, Paper 2, Teil 2, Part B: (a letter only before
+    # punctuation or at the end: "Medicare Part D coverage" names no part)
+    r"\b(?:(?:part|paper|teil|partie|parte)\s+|pt\.?\s*)"
+    rf"(?P<n>\d{{1,2}}|{_ROMAN_NUMERAL}|one|two|three|four|five|six|seven|eight|"
+    r"nine|ten|[a-h](?=\s*(?:$|[:.,;)\]\u2013\u2014-])))\b"
+    # second part, 2nd paper, third report (not "first report": "first report
+    # of a case" is an ordinary title)
+    r"|\b(?P<o>first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th)\s+(?:part|paper)\b"
+    r"|\b(?P<r>second|third|fourth|fifth|2nd|3rd|4th|5th)\s+report\b"
+)
+_PART_BRACKETS = re.compile(
+    # "(2)" or "(II)" closing the title or before its subtitle
+    rf"(?:^|\s)\(\s*(?P<p>\d{{1,2}}|{_ROMAN_NUMERAL})\s*\)\s*(?=$|[:.])"
+    # "(continued)", "(concluded)"
+    r"|\((?P<c>continued|cont\.?|concluded|conclusion)\)"
+)
+#: "II: ..." or "III. ..." opening the title (not a one-letter numeral:
+#: "V. cholerae").
+_PART_OPENING = re.compile(r"(?P<s>viii|vii|iii|ii|iv|ix|vi)\s*[.:]\s")
+#: "... . II" or "..., III" closing the title.
+_PART_CLOSING = re.compile(
+    r"(?:[.,:;]|\s[\u2013\u2014-])\s*(?P<e>viii|vii|iii|ii|iv|ix|vi)\s*\.?$"
+)
 #: Venue words of conference material.
 CONFERENCE_WORDS = re.compile(
     r"\b(?:proceedings|conference|congress|symposium|meeting|workshop|"
@@ -191,7 +346,22 @@ def is_correction(title: str) -> bool:
 
 def _title_key(title: str) -> tuple[str, bool]:
     """Return :func:`title_key` and :func:`is_correction` in one pass."""
-    text = _MEDLINE_NOTE.sub("", nz.clean_text(title))
+    key, correction, _, _ = _title_forms(title)
+    return key, correction
+
+
+def _title_forms(title: str) -> tuple[str, bool, str, str]:
+    """Return the title key, whether it is a correction, its clean text and tag.
+
+    The clean text is the title without database notes, in lower case with
+    its punctuation, which the notice and part markers are read from; the tag
+    is the kind of notice a bare closing tag names ("[Erratum]"), or "".
+    """
+    text = nz.clean_text(title)
+    tag = _NOTICE_TAG.search(text) if text.rstrip(" .")[-1:] in ("]", ")") else None
+    if tag:
+        text = text[: tag.start()]
+    text = _MEDLINE_NOTE.sub("", text)
     text, corrections = _CORRECTION_CITATION.subn("", text)
     if text.startswith("[") and "]" in text:
         # MEDLINE writes a translated title in brackets: "[Title]. [Spanish]"
@@ -199,9 +369,115 @@ def _title_key(title: str) -> tuple[str, bool]:
         text = inner + rest
     text = _TRAILING_NOTES.sub("", text).strip()
     text = _MARKUP.sub("", ascii_fold(text))
+    clean = " ".join(text.strip(" \"'").split())
     text = text.replace("&", " and ")
     text = _THOUSANDS.sub(r"\1\2", text)  # "10,000" and "10 000" -> 10000
-    return " ".join(_NON_ALNUM.sub(" ", text).split()), bool(corrections)
+    kind = _TAG_KINDS[tag.group("word").lower()] if tag else ""
+    return (
+        " ".join(_NON_ALNUM.sub(" ", text).split()),
+        bool(corrections),
+        clean,
+        kind,
+    )
+
+
+def notice_kind(title: str) -> str:
+    """Return the kind of notice about another article a title says its item is.
+
+    One of ``correction`` (erratum, corrigendum, correction, addendum; also a
+    title ending in the corrected article's citation, see
+    :func:`is_correction`), ``retraction``, ``concern`` (expression of
+    concern), ``comment`` (comment, commentary, letter to the editor, "Re:"),
+    ``reply`` (reply, response, authors' reply) or ``editorial``, named by the
+    words that open the title, close it ("Title: a reply", "Title
+    [Erratum]") or name a notice anywhere ("... letter to the editor"); ``""``
+    for a title that names no notice. Where a title names two ("Reply to comment
+    on ..."), the one it opens with counts, and an editorial heading yields to
+    the notice it carries ("Editorial expression of concern").
+
+    Parameters
+    ----------
+    title : str
+        The title as exported.
+
+    Returns
+    -------
+    str
+        The kind, or ``""``.
+    """
+    _, correction, clean, tag = _title_forms(title)
+    return _notice_kind(clean, correction, tag)
+
+
+def _notice_kind(clean: str, correction: bool, tag: str) -> str:
+    found = [
+        (match.start(), kind)
+        for kind, pattern in NOTICE_KINDS
+        if any(hint in clean for hint in _NOTICE_HINTS[kind])
+        and (match := pattern.search(clean))
+    ]
+    if correction:
+        found.append((len(clean), "correction"))
+    if tag:
+        found.append((len(clean) + 1, tag))
+    if len(found) > 1:
+        # "Editorial expression of concern: ...": the notice, not the heading
+        found = [f for f in found if f[1] != "editorial"]
+    return min(found)[1] if found else ""
+
+
+def part_markers(title: str) -> frozenset[str]:
+    """Return the part or series numbers of a title ("Part II" -> ``{"2"}``).
+
+    Parameters
+    ----------
+    title : str
+        The title as exported.
+
+    Returns
+    -------
+    frozenset of str
+        Numbers as digits (``"2"`` for Part II, Part 2, Pt. 2, Part two, Paper
+        2, Second part, "(2)", "II:"), a part's letter (``"b"`` for Part B),
+        ``"continued"`` for "(continued)"; empty for a title that is no part.
+    """
+    return _part_markers(_title_forms(title)[2])
+
+
+_NO_PARTS: frozenset[str] = frozenset()
+
+
+#: Words before a part's number, checked before the pattern is searched.
+_PART_HINTS = ("part ", "pt.", "pt ", "paper ", "teil ", "parte ", "partie ", "report")
+
+
+def _part_markers(clean: str) -> frozenset[str]:
+    if not clean:
+        return _NO_PARTS
+    matches: list[re.Match[str]] = []
+    if any(hint in clean for hint in _PART_HINTS) or clean.endswith(("part", "paper")):
+        matches.extend(_PART_WORDS.finditer(clean))
+    if "(" in clean:
+        matches.extend(_PART_BRACKETS.finditer(clean))
+    if clean[0] in "iv" and (opening := _PART_OPENING.match(clean)):
+        matches.append(opening)
+    if clean[-1] in "iv." and (closing := _PART_CLOSING.search(clean[-12:])):
+        matches.append(closing)
+    if not matches:
+        return _NO_PARTS
+    found = set()
+    for match in matches:
+        name = match.lastgroup or ""
+        value = match.group(name)
+        if name == "c":
+            found.add("continued")
+        elif value in _NUMBER_WORDS:
+            found.add(_NUMBER_WORDS[value])
+        elif value in _ROMAN_VALUES:
+            found.add(_ROMAN_VALUES[value])
+        else:
+            found.add(value.lstrip("0") or value)
+    return frozenset(found) if found else _NO_PARTS
 
 
 def title_variants(title: str) -> tuple[str, ...]:
@@ -454,6 +730,10 @@ class MatchKeys:
     conference: bool
     kind: str = ""
     update: int = 0
+    #: The kind of notice the title names (:func:`notice_kind`), or "".
+    notice_kind: str = ""
+    #: The part or series numbers of the title (:func:`part_markers`).
+    parts: frozenset[str] = _NO_PARTS
 
 
 def match_keys(fields: dict[str, str], update: int = 0) -> MatchKeys:
@@ -472,7 +752,8 @@ def match_keys(fields: dict[str, str], update: int = 0) -> MatchKeys:
     MatchKeys
         The keys.
     """
-    title, correction = _title_key(fields.get("title", ""))
+    title, correction, clean, tag = _title_forms(fields.get("title", ""))
+    kind_of_notice = _notice_kind(clean, correction, tag)
     names = surnames(fields.get("authors", ""))
     year_text = nz.norm_year(fields.get("year", ""))
     volume = digits(fields.get("volume", ""))
@@ -501,10 +782,12 @@ def match_keys(fields: dict[str, str], update: int = 0) -> MatchKeys:
         first_page=intern(first_page),
         last_page=intern(last_page),
         elocator=bool(_ELOCATOR.match(fields.get("pages", "").strip())),
-        doi=nz.norm_doi(fields.get("doi", "")),
+        doi=nz.doi_key(fields.get("doi", "")),  # DOIs compare without case
         pmid=nz.norm_pmid(fields.get("pmid", "")),
-        notice=kind in NOTICE_TYPES or bool(NOTICE_WORDS.search(title)) or correction,
+        notice=kind in NOTICE_TYPES or bool(kind_of_notice),
         conference=kind == "conference" or bool(CONFERENCE_WORDS.search(venue)),
         kind=kind,
         update=update,
+        notice_kind=kind_of_notice,
+        parts=_part_markers(clean),
     )

@@ -5,7 +5,9 @@ Rules are tried in order; the first that applies gives the verdict
 the pair. "Must not merge" rules come first, so no similarity, however high,
 can merge an erratum with its article, Part I with Part II, a conference
 abstract with the later journal article, or two papers whose titles differ by
-opposite words or numbers.
+opposite words or numbers. Look-alikes whose titles name a notice or a part
+(:func:`look_alike`) are never merged automatically, even with the same DOI or
+pages: those pairs go to reviewers and stay apart until one decides.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from evsynth.records.dedup.keys import (
+    NOTICE_TYPES,
+    STRICT_NOTICES,
     MatchKeys,
     contrast_conflict,
     journals_match,
@@ -34,6 +39,17 @@ HARD_DISTINCT = {
     "years_apart",
     "conference_vs_journal",
     "reviewer",
+    "part_vs_whole",
+    "different_notices",
+}
+#: Look-alikes that share a citation (journal, volume and first page, or a DOI
+#: or PMID): sent to reviewers, and kept in separate clusters until a reviewer
+#: says they are one item.
+KEEP_APART = {
+    "notice_vs_paper_same_citation",
+    "different_notices_same_citation",
+    "part_vs_whole_same_citation",
+    "different_parts_same_citation",
 }
 
 
@@ -167,6 +183,101 @@ def _republished(
     )
 
 
+#: The notices a record type may be, for a record whose title names none.
+_TYPE_NOTICES = {
+    "erratum": frozenset({"correction"}),
+    "retraction": frozenset({"retraction"}),
+    "comment": frozenset({"comment", "reply", "concern"}),
+    "letter": frozenset({"comment", "reply", "concern"}),
+    "editorial": frozenset({"editorial"}),
+}
+
+
+#: Number words of four letters or more (shorter words are never taken for
+#: typos): a changed number tells parts apart, it is no typo.
+_NUMBER_WORDS = frozenset(
+    {"three", "four", "five", "seven", "eight", "nine", "first", "second"}
+    | {"third", "fourth", "fifth", "viii"}
+)
+
+
+def _marker_typo(a: str, b: str) -> bool:
+    """Whether two title keys are one title with a typo in one word.
+
+    The same letters with a space lost or moved ("ARejoinder to ..."), or
+    the same words but one, each of four letters or more and no number, two
+    edits apart at most ("a commenutary on ..." for "a commentary on ...",
+    "prat II" for "part II"). A marker dropped or added changes the letters
+    or the number of words, and a changed part number ("Part I", "Part II")
+    is a number, so neither is taken for a typo.
+    """
+    if a == b:
+        return False  # the marker is outside the key: "[Erratum]", "(vol 3, pg 5)"
+    if a.replace(" ", "") == b.replace(" ", ""):
+        return True  # a space lost or moved: "ARejoinder to ..."
+    words_a, words_b = a.split(), b.split()
+    if len(words_a) != len(words_b) or len(words_a) < 3:
+        return False
+    differ = [(x, y) for x, y in zip(words_a, words_b, strict=True) if x != y]
+    if len(differ) != 1:
+        return False
+    x, y = differ[0]
+    return (
+        min(len(x), len(y)) >= 4
+        and not (x.isdigit() or y.isdigit())
+        and x not in _NUMBER_WORDS
+        and y not in _NUMBER_WORDS
+        and Levenshtein.distance(x, y) <= 2
+    )
+
+
+def look_alike(a: MatchKeys, b: MatchKeys) -> str:
+    """Name the rule that keeps two look-alike titles apart, or return ``""``.
+
+    ``notice_vs_paper``: one title names a notice about an article (an
+    erratum, correction, corrigendum, retraction, expression of concern,
+    comment, letter to the editor, reply or response;
+    :func:`~evsynth.records.dedup.keys.notice_kind`) and the other names no
+    notice and is no notice by its record type. ``different_notices``: the
+    titles name different kinds of notice (an erratum and a reply, or such a
+    notice and an editorial), or one names a notice that the other's record
+    type is not (an erratum and a record typed letter). ``part_vs_whole``: one
+    title carries a part or series marker ("Part II", "Pt. 2", "(2)", "II:";
+    :func:`~evsynth.records.dedup.keys.part_markers`) and the other none;
+    ``different_parts``: both carry markers, and they differ.
+
+    A record that is a notice by its type only, with an ordinary title, is
+    left to the other rules against a record whose title names a notice it may
+    be: databases disagree on types more than on titles. So is a pair whose
+    titles differ only by a typo in the word that makes one a notice or a part
+    ("A commenutary on ...", "Prat II"): the same title, copied with an error.
+
+    Parameters
+    ----------
+    a, b : MatchKeys
+        The records' keys.
+
+    Returns
+    -------
+    str
+        The rule's name, or ``""`` if the titles are no such look-alikes.
+    """
+    kind_a, kind_b = a.notice_kind, b.notice_kind
+    if kind_a != kind_b and (kind_a in STRICT_NOTICES or kind_b in STRICT_NOTICES):
+        if kind_a and kind_b:
+            return "different_notices"
+        other = b if kind_a else a
+        if not other.notice:
+            return "" if _marker_typo(a.title, b.title) else "notice_vs_paper"
+        if (kind_a or kind_b) not in _TYPE_NOTICES.get(other.kind, ()):
+            return "different_notices"  # "Erratum: ..." and a record typed letter
+    if a.parts != b.parts:
+        if a.parts and b.parts:
+            return "different_parts"
+        return "" if _marker_typo(a.title, b.title) else "part_vs_whole"
+    return ""
+
+
 def _same(a: str, b: str) -> bool | None:
     return None if not a or not b else a == b
 
@@ -287,7 +398,23 @@ def compare(a: MatchKeys, b: MatchKeys) -> Comparison:
 
     same_place = bool(pages and volume and journal is not False)
     # --- must not merge -------------------------------------------------------
-    if a.notice != b.notice and not same_place:
+    kept_apart = look_alike(a, b)
+    if kept_apart:
+        # an erratum, a reply or Part II is never the article it concerns,
+        # whatever the other fields say; where they share the citation or an
+        # identifier (one export gave the notice the article's DOI or pages,
+        # or dropped the marker from one title) a reviewer decides
+        if same_place or doi or pmid:
+            return verdict(UNCERTAIN, f"{kept_apart}_same_citation")
+        return verdict(DISTINCT, kept_apart)
+    if (
+        a.notice != b.notice
+        and not same_place
+        and not (
+            (a.kind in NOTICE_TYPES) == (b.kind in NOTICE_TYPES)
+            and _marker_typo(a.title, b.title)
+        )
+    ):
         # an erratum or comment has its own pages; the same pages mean one item
         # whose title one database prefixed with "Erratum:" and another did not
         return verdict(DISTINCT, "notice_vs_paper")
