@@ -34,6 +34,8 @@ COMMANDS: dict[str, list[str]] = {
     "qualitative": ["{f}", "--out-dir", "{out}"],
     "prisma": ["{f}", "--out-dir", "{out}"],
     "changes": ["{f}"],
+    "grade": ["{f}"],
+    "accept-log-edits": ["{f}"],
     "report": ["{f}"],
     "init": ["{f}"],
     "validate": ["{f}"],
@@ -184,8 +186,16 @@ def test_results_that_is_a_file(example: Path) -> None:
     assert len(_errors(proc.stderr)) == 1, proc.stderr
 
 
-def test_script_main_logs_os_error(tmp_path: Path) -> None:
-    """In a workflow job an OSError ends the job with one line in its log."""
+def test_script_main_logs_os_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a workflow job an OSError ends the job with one line in its log.
+
+    The job runs in its review folder, where it also leaves the line for
+    ``evsynth run`` (kind "system": not an input problem).
+    """
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".snakemake").mkdir()
     log_file = tmp_path / "job.log"
     with pytest.raises(SystemExit) as stop, cli.script_main(str(log_file)):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "results/x.csv")
@@ -193,6 +203,11 @@ def test_script_main_logs_os_error(tmp_path: Path) -> None:
     text = log_file.read_text(encoding="utf-8")
     assert "results/x.csv: No space left on device" in text
     assert "Traceback" not in text
+    from evsynth.project.runlock import read_refusals
+
+    assert read_refusals(tmp_path) == [
+        ("system", "results/x.csv: No space left on device")
+    ]
 
 
 def _write_lock(example: Path, pid: int) -> None:
