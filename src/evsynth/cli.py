@@ -34,13 +34,23 @@ class _StderrHandler(logging.Handler):
             self.handleError(record)
 
 
+class _FileHandler(logging.FileHandler):
+    """A job's log file; a write it cannot make (a full disk) is not a traceback.
+
+    The job's error still reaches stderr from :func:`script_main`, in one line.
+    """
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        return
+
+
 def _setup_logging(verbosity: int, path: str | None = None) -> None:
     """Send evsynth's messages to stderr, or to a log file."""
     level = logging.WARNING if verbosity < 0 else logging.INFO
     if verbosity > 0:
         level = logging.DEBUG
     handler: logging.Handler = (
-        logging.FileHandler(path, mode="w", encoding="utf-8")
+        _FileHandler(path, mode="w", encoding="utf-8")
         if path is not None
         else _StderrHandler()
     )

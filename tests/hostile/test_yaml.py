@@ -264,6 +264,8 @@ def test_no_schema_pattern_accepts_a_trailing_line_break():
     checked = 0
     for path in sorted(folder.glob("*.yaml")):
         for pattern in _patterns(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            if not pattern.endswith("$"):
+                continue  # not anchored at the end ("\\S": some text)
             matching = [s for s in samples if re.search(pattern, s)]
             assert matching, (path.name, pattern)  # the samples exercise it
             for sample in matching:
