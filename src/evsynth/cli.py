@@ -14,9 +14,13 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evsynth import __version__
 from evsynth.errors import EvsynthError, InputError
+
+if TYPE_CHECKING:
+    from evsynth.project.review import Review
 
 log = logging.getLogger("evsynth")
 
@@ -302,6 +306,21 @@ def _cmd_qualitative(args: argparse.Namespace) -> int:
     return 0
 
 
+def _checked_review(folder: str | None) -> tuple[Review, dict]:
+    """Return the review of ``folder`` (or of the current directory) and its config.
+
+    The config is read strictly and validated, and the review's ``results/``
+    must have been written by this review.
+    """
+    from evsynth.project.configfile import _load_valid_config
+    from evsynth.project.review import check_results, find_review
+
+    review = find_review(folder)
+    config = _load_valid_config(review.config_file)
+    check_results(review.root, config, review.config_file)
+    return review, config
+
+
 def _review_results(args: argparse.Namespace, **defaults: str) -> list[Path]:
     """Return the folders a command reads or writes, by option name.
 
@@ -309,15 +328,10 @@ def _review_results(args: argparse.Namespace, **defaults: str) -> list[Path]:
     folder (``args.folder``, or the review of the current directory), whose
     ``results/`` must have been written by that review.
     """
-    from evsynth.project.configfile import _load_valid_config
-    from evsynth.project.review import check_results, find_review
-
     given = {name: getattr(args, name) for name in defaults}
     if args.folder is None and all(v is not None for v in given.values()):
         return [Path(v) for v in given.values()]
-    review = find_review(args.folder)
-    config = _load_valid_config(review.config_file)
-    check_results(review.root, config, review.config_file)
+    review, _ = _checked_review(args.folder)
     return [
         Path(v) if v is not None else review.root / defaults[name]
         for name, v in given.items()
@@ -371,12 +385,8 @@ def _cmd_changes(args: argparse.Namespace) -> int:
 
 def _cmd_grade(args: argparse.Namespace) -> int:
     from evsynth.grade.api import run_grade, write_grade
-    from evsynth.project.configfile import _load_valid_config
-    from evsynth.project.review import check_results, find_review
 
-    review = find_review(args.folder)
-    config = _load_valid_config(review.config_file)
-    check_results(review.root, config, review.config_file)
+    review, config = _checked_review(args.folder)
     data = review.data_dir(config)
     meta_dir = Path(args.meta_dir) if args.meta_dir else review.results / "meta"
     out_dir = Path(args.out_dir) if args.out_dir else review.results / "grade"
@@ -412,12 +422,8 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 def _cmd_accept_log_edits(args: argparse.Namespace) -> int:
     from evsynth.history.snapshot import accept_log_edits, decision_log_edits
-    from evsynth.project.configfile import _load_valid_config
-    from evsynth.project.review import check_results, find_review
 
-    review = find_review(args.folder)
-    config = _load_valid_config(review.config_file)
-    check_results(review.root, config, review.config_file)
+    review, config = _checked_review(args.folder)
     log_file = review.data_dir(config) / config["screening"]["decisions"]
     history = review.results / "history"
     if args.reason is None:

@@ -76,3 +76,36 @@ class InputError(EvsynthError):
         if expected:
             text += f" (expected {expected})"
         super().__init__(text)
+
+
+def decode_utf8(raw: bytes, file: str | Path, expected: str) -> str:
+    """Decode an input file's bytes as UTF-8 (a byte order mark is dropped).
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's contents.
+    file : str or Path
+        The file, for the message.
+    expected : str
+        What the file should be ("a config saved as UTF-8").
+
+    Returns
+    -------
+    str
+        The text.
+
+    Raises
+    ------
+    InputError
+        Naming the first byte that cannot be decoded and its line.
+    """
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8 text: byte {raw[exc.start]:#04x} cannot be decoded",
+            file=file,
+            line=raw.count(b"\n", 0, exc.start) + 1,
+            expected=expected,
+        ) from None

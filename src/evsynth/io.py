@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from evsynth.errors import InputError
+from evsynth.errors import InputError, decode_utf8
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -359,16 +359,7 @@ def check_csv_file(
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", file=path, expected=expected)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"not UTF-8 text: byte {raw[exc.start]:#04x} cannot be decoded",
-            file=path,
-            line=raw.count(b"\n", 0, exc.start) + 1,
-            expected=f"a CSV saved as UTF-8 with {expected}",
-        ) from None
+    text = decode_utf8(path.read_bytes(), path, f"a CSV saved as UTF-8 with {expected}")
     scan = scan_csv(text, path)
     check_csv_scan(scan, path, refuse_controls=refuse_controls)
     return scan

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from evsynth.errors import InputError
+from evsynth.errors import InputError, decode_utf8
 
 __all__ = [
     "MAX_DEPTH",
@@ -318,16 +318,7 @@ def read_yaml(path: str | Path, *, max_bytes: int = MAX_YAML_BYTES) -> YamlDocum
             file=path,
             expected=f"at most {max_bytes:,} bytes",
         )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"not UTF-8 text: byte {raw[exc.start]:#04x} cannot be decoded",
-            file=path,
-            line=raw.count(b"\n", 0, exc.start) + 1,
-            expected="a config saved as UTF-8",
-        ) from None
-    return parse_yaml(text, path)
+    return parse_yaml(decode_utf8(raw, path, "a config saved as UTF-8"), path)
 
 
 def read_yaml_mapping(
