@@ -625,7 +625,7 @@ def test_the_estimates_plot_of_the_change_report_uses_analysis_labels(tmp_path):
 
 
 def test_the_report_names_studies_by_their_labels(tmp_path):
-    from evsynth.report.build import _shown_report
+    from evsynth.report.meta import _shown_report
 
     report = {
         "studies": [

@@ -28,7 +28,8 @@ from evsynth.meta.api import run_one, write_analysis
 from evsynth.meta.figures import forest_data
 from evsynth.meta.rma import rma
 from evsynth.meta.subgroups import describe_tests, subgroup_analysis
-from evsynth.report.build import _moderator_sentences, scale_of
+from evsynth.report.formatting import scale_of
+from evsynth.report.meta_text import _moderator_sentences
 from tests.conftest import REPO
 
 LOCAL = REPO / "tests" / "data" / "metafor"

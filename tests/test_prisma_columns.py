@@ -263,7 +263,7 @@ def test_example_columns_add_up_as_printed(records_dir):
 
 
 def test_the_report_says_what_each_column_removed():
-    from evsynth.report.build import _prisma_paragraphs
+    from evsynth.report.prisma import _prisma_paragraphs
 
     counts = {
         "databases": [{"name": "A", "n": 100}, {"name": "B", "n": 68}],

@@ -13,16 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from evsynth.report.build import (
-    DOCX_TABLES,
-    MISSING,
-    SECTIONS,
-    SHEETS,
-    SOF_COLUMNS,
-    build_report,
-    build_tables,
-)
+from evsynth.report.build import build_report, build_tables
 from evsynth.report.exports import CSV_COLUMNS, export_included
+from evsynth.report.office import DOCX_TABLES, SHEETS
+from evsynth.report.page import MISSING, SECTIONS
+from evsynth.report.tables import SOF_COLUMNS
 from tests.conftest import example_results
 
 ROOT = Path(__file__).resolve().parents[1]

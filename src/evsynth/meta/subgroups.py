@@ -206,7 +206,7 @@ def subgroup_analysis(
 def _p_text(p: float | None) -> str:
     """``p = 0.31``, ``p = 0.047`` (three decimals below 0.1) or ``p < 0.001``.
 
-    As the report writes p values (``evsynth.report.build``).
+    As the report writes p values (``evsynth.report.formatting``).
     """
     if p is None or not math.isfinite(p):
         return "p n/a"
