@@ -218,7 +218,7 @@ def test_publication_bias_thresholds(k, p, rating):
     got = rules.publication_bias(report(weights, egger_p=p), GradeSettings())
     assert got.rating == rating
     if rating == "not_assessable":
-        assert "not assessable with 9 studies" in got.footnote
+        assert "9 studies, fewer than the 10 small-study tests need" in got.footnote
 
 
 # --- judgements only and the whole proposal ---------------------------------------
@@ -340,7 +340,10 @@ def test_judgements_win_and_overrides_are_kept(tmp_path):
     assert not certainty.provisional
     notes = certainty.footnotes()
     assert "Indirectness: serious (review team: outcomes measured in adults)." in notes
-    assert not any("proposed from the data" in n for n in notes)
+    # imprecision: confirmed as proposed, and the footnote says the team decided
+    assert "Imprecision: no (review team: agreed)." in notes
+    # nothing overridden: no footnote pairs the team's rating with a proposal
+    assert not any("review team" in n and "proposed from the data" in n for n in notes)
 
 
 def test_certainty_stays_between_very_low_and_high(tmp_path):

@@ -62,8 +62,10 @@ PUBLISHED = json.loads(
 )
 NAME = "clinical_failure"
 #: GRADE guidelines 6: an RR under 0.75 or over 1.25 as a rough guide to an
-#: appreciable effect; evsynth takes the MID on the analysis's (log) scale.
-MID = math.log(1.25)
+#: appreciable effect; the config gives an RR analysis's MID as ratios of the
+#: event, and the rules take them on the analysis's (log) scale.
+MID = [0.75, 1.25]
+BOUNDS = (math.log(0.75), math.log(1.25))
 #: metafor 3.8.1, rma(yi, vi, method="DL") on escalc(measure="RR") of
 #: dat.laopaiboon2015: estimate, ci.lb, ci.ub, tau2, I2, QE.
 METAFOR_DL = (0.08378634913, -0.43162801431, 0.59920071256, 0.5559418032,
@@ -185,7 +187,9 @@ def write_review(tmp: Path, table: pd.DataFrame, report: dict[str, Any]) -> dict
     return {
         "meta": {
             "bias_min_k": 10,
-            "analyses": [{"name": NAME, "mid": MID, "label": "Clinical failure"}],
+            "analyses": [
+                {"name": NAME, "measure": "RR", "mid": MID, "label": "Clinical failure"}
+            ],
         },
         "grade": {"intervention": "Azithromycin"},
     }
@@ -252,11 +256,20 @@ def test_summary_of_findings_row_against_the_published_one(report, tmp_path):
     assert row.participants_studies == "2,496 (15 studies)"
     # evsynth's own pooling, formatted: metafor's DL interval
     assert row.relative_effect == "RR 1.09 (0.65 to 1.82)"
-    # comparator risk 114/1108 = 10.3% (published) = 103 per 1,000; with the
-    # intervention 1000 * 114/1108 * RR: 111.9 (66.8 to 187.3)
+    # comparator risk 114/1108 = 10.3% (published) = 102.9 per 1,000; with the
+    # intervention 1000 * 114/1108 * RR (Cochrane Handbook 14.1.5: ACR x RR):
+    # 111.9 (66.8 to 187.3); the difference 9.0 (from -36.1 to 84.4)
+    acr = 114 / 1108
+    risks = [1000 * acr * math.exp(v) for v in METAFOR_DL[:3]]
+    assert [round(r, 1) for r in risks] == [111.9, 66.8, 187.3]
+    assert [round(r - 1000 * acr, 1) for r in risks] == [9.0, -36.1, 84.4]
     assert row.absolute_effect == (
         "103 per 1,000 with the comparator; 112 per 1,000 with the intervention "
-        "(67 to 187)"
+        "(67 to 187); 9 more per 1,000 (from 36 fewer to 84 more)"
+    )
+    assert row.comparator_risk == pytest.approx(acr, rel=1e-12)
+    assert row.comparator_basis == (
+        "114 events in 1,108 participants of the comparator groups of 15 studies"
     )
     # moderate (EBM Guidelines level B): one level down, for risk of bias
     assert row.level == PUBLISHED["certainty"]["level"]
@@ -282,9 +295,11 @@ def test_the_published_pooled_numbers_print_as_published(report, tmp_path):
         f"RR {published['estimate']:.2f} ({published['ci_lb']:.2f} to "
         f"{published['ci_ub']:.2f})"
     )
-    # 1000 * 114/1108 * (1.0894, 0.6430, 1.8456) = 112.1, 66.2, 189.9
+    # 1000 * 114/1108 * (1.0894, 0.6430, 1.8456) = 112.1, 66.2, 189.9; less
+    # 102.9 with the comparator: 9.2, -36.7, 87.0
     assert row.absolute_effect.endswith(
-        "112 per 1,000 with the intervention (66 to 190)"
+        "112 per 1,000 with the intervention (66 to 190); 9 more per 1,000 (from "
+        "37 fewer to 87 more)"
     )
 
 
@@ -297,9 +312,15 @@ def test_imprecision_follows_grade_6_on_the_published_interval(report):
         "ci_ub": math.log(published["ci_ub"]),
     }
     got = rules.imprecision(
-        {"measure": "RR", "pooled": pooled}, 2496, rules.GradeSettings(mid=MID)
+        {"measure": "RR", "pooled": pooled},
+        2496,
+        rules.GradeSettings(mid_bounds=BOUNDS),
     )
-    assert got.rating in ("serious", "very_serious")
+    # below 0.75 and above 1.25: very serious, whatever the information size
+    assert got.rating == "very_serious"
+    assert "reaches beyond the MID in both directions (RR 0.75 and 1.25)" in (
+        got.footnote
+    )
 
 
 def proposals_against_published() -> pd.DataFrame:
@@ -313,7 +334,7 @@ def proposals_against_published() -> pd.DataFrame:
         tools={},
         levels=levels,
         participants=int((table["n1i"] + table["n2i"]).sum()),
-        settings=rules.GradeSettings(mid=MID),
+        settings=rules.GradeSettings(mid_bounds=BOUNDS),
     )
     return pd.DataFrame(
         [

@@ -683,6 +683,10 @@ _OUTPUT_COLUMNS = [
     "cluster_size",
     "converted",
     "notes",
+    # the 2x2 counts of rows computed from events and group sizes (added last,
+    # so that the columns before keep their places): absolute effects in GRADE
+    "events_t",
+    "events_c",
 ]
 
 
@@ -767,6 +771,9 @@ def compute_effects(
                 "cluster_size": details.get("cluster_size", ""),
                 "converted": details.get("converted", ""),
                 "notes": "; ".join(effect.notes),
+                # events as counted (not turned round: the event as measured)
+                "events_t": row.get("events_t") if chosen.name == "counts" else None,
+                "events_c": row.get("events_c") if chosen.name == "counts" else None,
             }
         )
     effects = pd.DataFrame(rows, columns=_OUTPUT_COLUMNS)

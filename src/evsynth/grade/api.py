@@ -13,6 +13,10 @@ their risk of bias, and the team's judgements (``grade.csv``); writes
     The same per analysis, with the summary-of-findings row.
 ``summary_of_findings.csv``, ``.xlsx``, ``.docx``
     One row per analysis in GRADEpro's layout, footnotes under the table.
+
+Binary outcomes (OR, RR, RD) are shown for the event as measured, with their
+absolute effects from the assumed comparator risk of the rows pooled
+(:mod:`evsynth.grade.binary`).
 """
 
 from __future__ import annotations
@@ -27,9 +31,24 @@ from typing import Any
 import pandas as pd
 
 from evsynth.errors import InputError
+from evsynth.grade.binary import (
+    ComparatorRisk,
+    comparator_risk,
+    event_direction,
+    mid_problems,
+    mid_settings,
+    pooled_rows,
+)
 from evsynth.grade.certainty import Certainty, rate
 from evsynth.grade.judgements import Judgement, read_judgements
-from evsynth.grade.rules import GradeSettings, propose
+from evsynth.grade.rules import (
+    BINARY_MEASURES,
+    OIS_RRR,
+    RATIO_MEASURES,
+    RATIO_MID,
+    GradeSettings,
+    propose,
+)
 from evsynth.grade.sof import SofRow, sof_row
 from evsynth.io import check_csv_file, frame_to_csv, write_files, write_frame_xlsx
 
@@ -68,6 +87,11 @@ SOF_COLUMNS = [
     "provisional",
     "statement",
     "footnotes",
+    # added last: the assumed comparator risk of a binary outcome, its basis,
+    # and the notes under the table on the row's effects
+    "comparator_risk",
+    "comparator_basis",
+    "notes",
 ]
 SOF_HEADINGS = {
     "outcome": "Outcome",
@@ -88,6 +112,8 @@ class GradeResult:
     rows: list[SofRow] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     unused: list[Judgement] = field(default_factory=list)
+    comparators: list[ComparatorRisk | None] = field(default_factory=list)
+    directions: list[str | None] = field(default_factory=list)
 
 
 def _read_report(path: Path) -> dict[str, Any]:
@@ -99,6 +125,8 @@ def _read_report(path: Path) -> dict[str, Any]:
             file=path,
             expected="results/meta/ANALYSIS.json as the meta stage writes it",
         ) from None
+    if isinstance(data, dict) and "analysis" in data and data.get("skipped"):
+        return data  # too few studies: the meta stage pooled nothing to rate
     if not isinstance(data, dict) or "pooled" not in data or "analysis" not in data:
         raise InputError(
             "not an analysis report (no 'analysis' and 'pooled')",
@@ -108,42 +136,29 @@ def _read_report(path: Path) -> dict[str, Any]:
     return data
 
 
-def _participants(
-    path: Path | None, studies: Sequence[str]
-) -> tuple[int | None, dict[str, float] | None]:
+def _read_inputs(path: Path | None) -> pd.DataFrame | None:
+    """Read an analysis's effect rows (None when there is no file)."""
+    if path is None or not path.is_file():
+        return None
+    check_csv_file(path, "results/meta/inputs/ANALYSIS.csv as the meta stage writes it")
+    return pd.read_csv(path, encoding="utf-8-sig")
+
+
+def _participants(table: pd.DataFrame | None, studies: Sequence[str]) -> int | None:
     """Participants analysed (per study the largest n_t + n_c of its rows).
 
-    Also the comparator's events and participants summed over studies (from each
-    study's first row with both), for absolute effects of ratio measures.
+    None when a study has no group sizes (the number is not known).
     """
-    if path is None or not path.is_file():
-        return None, None
-    check_csv_file(path, "results/meta/inputs/ANALYSIS.csv as the meta stage writes it")
-    table = pd.read_csv(path, encoding="utf-8-sig")
-    if not {"study_id", "n_t", "n_c"} <= set(table.columns):
-        return None, None
+    if table is None or not {"study_id", "n_t", "n_c"} <= set(table.columns):
+        return None
     table = table[table["study_id"].astype(str).isin(set(studies))]
     n = pd.to_numeric(table["n_t"], errors="coerce") + pd.to_numeric(
         table["n_c"], errors="coerce"
     )
     per_study = n.groupby(table["study_id"].astype(str)).max()
     if per_study.isna().any() or len(per_study) < len(set(studies)):
-        total = None  # a study without group sizes: the number is not known
-    else:
-        total = int(per_study.sum())
-    comparator = None
-    if "events_c" in table.columns:
-        rows = table.assign(
-            events_c=pd.to_numeric(table["events_c"], errors="coerce"),
-            n_c=pd.to_numeric(table["n_c"], errors="coerce"),
-        ).dropna(subset=["events_c", "n_c"])
-        first = rows.groupby(rows["study_id"].astype(str)).head(1)
-        if not first.empty:
-            comparator = {
-                "events_c": float(first["events_c"].sum()),
-                "n_c": float(first["n_c"].sum()),
-            }
-    return total, comparator
+        return None
+    return int(per_study.sum())
 
 
 def _study_info(
@@ -202,6 +217,9 @@ def run_grade(
     meta = config.get("meta") or {}
     section = config.get("grade") or {}
     analyses = {str(a["name"]): a for a in meta.get("analyses") or []}
+    problems = mid_problems(meta)
+    if problems:
+        raise problems[0]
     judged = read_judgements(
         Path(judgements) if judgements else None, set(analyses) or None
     )
@@ -216,6 +234,8 @@ def run_grade(
             "bias_min_k": int(meta.get("bias_min_k", 10)),
             "smd_sizes": list(section.get("smd_sizes", [0.2, 0.5, 0.8])),
             "intervention": str(section.get("intervention", "The intervention")),
+            "ratio_mid": [float(r) for r in section.get("ratio_mid", RATIO_MID)],
+            "ois_rrr": float(section.get("ois_rrr", OIS_RRR)),
         }
     )
     used: set[tuple[str, str]] = set()
@@ -223,17 +243,38 @@ def run_grade(
     for path in map(Path, reports):
         report = _read_report(path)
         name = str(report["analysis"])
-        mid = analyses.get(name, {}).get("mid")
+        if "pooled" not in report:
+            log.info(
+                "%s: not rated, the meta stage pooled nothing (%s)",
+                name,
+                report["skipped"],
+            )
+            continue
+        measure = str(report.get("measure") or "")
+        ids = [str(s["study_id"]) for s in report.get("studies") or []]
+        table = _read_inputs(Path(inputs_dir) / f"{name}.csv" if inputs_dir else None)
+        participants = _participants(table, ids)
+        direction, comparator = None, None
+        if table is not None and measure in BINARY_MEASURES:
+            rows = pooled_rows(table, report, str(meta.get("timepoint", "latest")))
+            direction = event_direction(rows)
+            if direction != "mixed":
+                comparator = comparator_risk(rows, len(ids))
+        spec = dict(analyses.get(name, {}))
+        spec.setdefault("name", name)
+        spec.setdefault("measure", measure)
         settings = GradeSettings(
-            mid=float(mid) if mid is not None else None,
             ois_effect=result.settings["ois_effect"],
             alpha=result.settings["alpha"],
             power=result.settings["power"],
             bias_min_k=result.settings["bias_min_k"],
+            ois_rrr=result.settings["ois_rrr"],
+            flipped=direction == "lower",
+            **mid_settings(
+                spec, measure, direction == "lower", result.settings["ratio_mid"]
+            ),
         )
-        ids = [str(s["study_id"]) for s in report.get("studies") or []]
-        inputs = Path(inputs_dir) / f"{name}.csv" if inputs_dir else None
-        participants, comparator = _participants(inputs, ids)
+        risk = comparator.risk if comparator is not None else None
         proposals = propose(
             report,
             designs=designs,
@@ -241,6 +282,7 @@ def run_grade(
             levels=levels,
             participants=participants,
             settings=settings,
+            comparator_risk=risk,
         )
         certainty = rate(name, proposals, judged)
         used |= {(name, d.domain) for d in certainty.domains}
@@ -252,9 +294,14 @@ def run_grade(
             mid=settings.mid,
             smd_sizes=result.settings["smd_sizes"],
             footnote_start=footnotes,
-            comparator=comparator,
+            comparator=risk,
+            bounds=settings.mid_bounds if measure in RATIO_MEASURES else None,
+            direction=direction,
+            comparator_basis=comparator.describe() if comparator is not None else "",
         )
         footnotes += len(row.footnotes)
+        result.comparators.append(comparator)
+        result.directions.append(direction)
         result.certainties.append(certainty)
         result.reports.append(report)
         result.rows.append(row)
@@ -318,6 +365,7 @@ def certainty_json(result: GradeResult) -> dict[str, Any]:
                 "provisional": c.provisional,
                 "domains": [d.as_dict() for d in c.domains],
                 "summary_of_findings": row.as_dict(),
+                "notes": list(row.notes),
             }
             for c, r, row in zip(
                 result.certainties, result.reports, result.rows, strict=True
@@ -337,6 +385,7 @@ def sof_table(result: GradeResult) -> pd.DataFrame:
 
 def _sof_notes(result: GradeResult) -> str:
     lines = [f"{k}. {t}" for row in result.rows for k, t in row.footnotes]
+    lines += [note for row in result.rows for note in row.notes]
     lines.append(
         "GRADE Working Group grades of evidence. High certainty: we are very "
         "confident that the true effect lies close to that of the estimate. "
@@ -374,8 +423,8 @@ def write_grade(
         out / "certainty.json": lambda p: p.write_text(data, encoding="utf-8"),
         out / "summary_of_findings.csv": lambda p: frame_to_csv(sof, p),
         out / "summary_of_findings.xlsx": lambda p: write_frame_xlsx(
-            sof[[*shown.columns, "footnotes"]].rename(
-                columns=SOF_HEADINGS | {"footnotes": "Footnotes"}
+            sof[[*shown.columns, "footnotes", "notes"]].rename(
+                columns=SOF_HEADINGS | {"footnotes": "Footnotes", "notes": "Notes"}
             ),
             p,
             sheet="Summary of findings",

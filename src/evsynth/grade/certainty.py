@@ -77,19 +77,39 @@ class DomainRating:
         """Whether only the team can judge this domain and it has not yet."""
         return self.judgement is None and self.proposal.rating == "not_judged"
 
+    def _detail(self) -> str:
+        """Return the proposal's footnote without its domain name and final stop."""
+        name = self.domain.replace("_", " ").capitalize()
+        return self.proposal.footnote.removeprefix(f"{name}: ").rstrip(".")
+
     def footnote(self) -> str:
-        """Return what the summary of findings says of this domain ("" if nothing)."""
+        """Return what the summary of findings says of this domain ("" if nothing).
+
+        The footnote says who decided: a rating the team gave reads "Imprecision:
+        very serious (review team: REASON)", with "; proposed from the data:
+        serious (WHY)" where it overrides the proposal; a proposal the team has
+        not judged reads "Imprecision: serious (proposed from the data: WHY)".
+        The starting level (from the designs) and a domain still waiting for
+        the team ("not yet judged") keep the proposal's own words.
+        """
+        name = self.domain.replace("_", " ").capitalize()
         if self.judgement is None:
-            return self.proposal.footnote
-        name = self.domain.replace("_", " ")
+            if (
+                not self.proposal.footnote
+                or self.domain == "start"
+                or self.proposal.rating in ("not_judged", "not_applicable")
+            ):
+                return self.proposal.footnote
+            rating = self.proposal.rating.replace("_", " ")
+            return f"{name}: {rating} (proposed from the data: {self._detail()})."
         said = self.judgement.judgement.replace("_", " ")
-        text = f"{name.capitalize()}: {said} (review team: {self.judgement.reason})"
+        text = f"{name}: {said} (review team: {self.judgement.reason})"
         if self.overridden:
             text += (
                 f"; proposed from the data: {self.proposal.rating.replace('_', ' ')}"
             )
             if self.proposal.footnote:
-                text += f" ({self.proposal.footnote.split(': ', 1)[-1].rstrip('.')})"
+                text += f" ({self._detail()})"
         elif self.change == 0:
             return text + "." if self.domain not in UPGRADE_DOMAINS else ""
         return text + "."

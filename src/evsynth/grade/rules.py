@@ -21,7 +21,11 @@ Sources (see ``config/README.md``, section ``grade``):
 - imprecision: the confidence interval against the null or the minimally
   important difference, and the optimal information size of one two-arm trial
   at the configured alpha and power (part 6, 64:1283-1293; Schünemann et al.
-  2022, J Clin Epidemiol 150:225-242; Zeng et al. 2021, 137:163-175);
+  2022, J Clin Epidemiol 150:225-242; Zeng et al. 2021, 137:163-175): for
+  standardised differences from the SMD planned for, for binary outcomes from
+  the comparator's risk and a relative risk reduction (part 6: 25%); the
+  default thresholds of an appreciable effect of a risk or odds ratio are 0.75
+  and 1.25 (part 6; GRADE Handbook 5.2.2.2);
 - publication bias: Egger's test and trim-and-fill from ``meta.bias_min_k``
   studies, else not assessable (part 5, 64:1277-1282; Cochrane Handbook
   13.3.5.4);
@@ -39,9 +43,13 @@ from typing import Any
 from scipy import stats
 
 __all__ = [
+    "BINARY_MEASURES",
     "DOMAINS",
     "DOWNGRADE_DOMAINS",
     "LEVELS",
+    "OIS_RRR",
+    "RATIO_MEASURES",
+    "RATIO_MID",
     "UPGRADE_DOMAINS",
     "GradeSettings",
     "Proposal",
@@ -49,9 +57,12 @@ __all__ = [
     "inconsistency",
     "indirectness",
     "optimal_information_size",
+    "optimal_information_size_binary",
     "propose",
     "publication_bias",
+    "ratio_bounds",
     "risk_of_bias",
+    "risk_with",
     "starting_level",
     "upgrade",
 ]
@@ -85,6 +96,16 @@ I2_CONSIDERABLE = 75.0
 #: Handbook's guidance for these low-powered tests; subgroups use 0.05).
 SUBGROUP_P = 0.05
 EGGER_P = 0.10
+#: Measures of binary outcomes, and those of them that are ratios (log scale).
+BINARY_MEASURES = ("OR", "RR", "RD")
+RATIO_MEASURES = ("OR", "RR")
+#: GRADE's default thresholds of an appreciable benefit or harm of a risk ratio
+#: (part 6, 64:1283-1293; GRADE Handbook 5.2.2.2): RR 0.75 and 1.25, a 25%
+#: relative risk reduction or increase (asymmetric on the log scale).
+RATIO_MID = (0.75, 1.25)
+#: The relative risk reduction a binary outcome's optimal information size is
+#: planned for when the analysis sets no MID (part 6: 25%).
+OIS_RRR = 0.25
 
 
 @dataclass(frozen=True)
@@ -94,8 +115,9 @@ class GradeSettings:
     Parameters
     ----------
     mid : float, optional
-        Minimally important difference on the analysis's scale (an SMD of 0.2,
-        a log odds ratio of log 1.25); None uses the null alone.
+        Minimally important difference on the analysis's scale, the same on
+        both sides of the null (an SMD of 0.2, a risk difference of 0.05);
+        None uses the null alone (unless ``mid_bounds``).
     ois_effect : float
         The effect an adequately powered trial is planned for, when no ``mid``
         is set (an SMD; 0.2 by default, a small effect).
@@ -103,6 +125,21 @@ class GradeSettings:
         Of that trial (0.05 and 0.8).
     bias_min_k : int
         Studies needed for a small-study test (``meta.bias_min_k``).
+    mid_bounds : (float, float), optional
+        The thresholds of an important harm and benefit on the analysis's
+        scale (lower < 0 < upper), when they differ: a risk or odds ratio's
+        RR 0.75 and 1.25 are log 0.75 and log 1.25 (:func:`ratio_bounds`).
+        Wins over ``mid``.
+    ois_rrr : float
+        The relative risk reduction a binary outcome's optimal information size
+        is planned for when ``ois_ratio`` is not set (0.25).
+    ois_ratio : float, optional
+        The ratio of the event (below 1) the optimal information size of an OR
+        or RR is planned for: the analysis's own MID.
+    flipped : bool
+        The analysis's effects were turned round (the event is unfavourable,
+        ``favourable`` = lower): footnotes show OR, RR and RD of the event as
+        measured, turned back.
     """
 
     mid: float | None = None
@@ -110,6 +147,49 @@ class GradeSettings:
     alpha: float = 0.05
     power: float = 0.8
     bias_min_k: int = 10
+    mid_bounds: tuple[float, float] | None = None
+    ois_rrr: float = OIS_RRR
+    ois_ratio: float | None = None
+    flipped: bool = False
+
+    def __post_init__(self) -> None:
+        if self.mid_bounds is not None and not (
+            self.mid_bounds[0] < 0 < self.mid_bounds[1]
+        ):
+            raise ValueError("mid_bounds must be (lower < 0, upper > 0)")
+
+    @property
+    def bounds(self) -> tuple[float, float] | None:
+        """The thresholds (lower < 0 < upper) on the analysis's scale, or None."""
+        if self.mid_bounds is not None:
+            return (float(self.mid_bounds[0]), float(self.mid_bounds[1]))
+        if self.mid:
+            return (-float(self.mid), float(self.mid))
+        return None
+
+
+def ratio_bounds(ratios: Sequence[float], flipped: bool = False) -> tuple[float, float]:
+    """Return the thresholds of a risk or odds ratio on the analysis's (log) scale.
+
+    Parameters
+    ----------
+    ratios : (float, float)
+        The thresholds as ratios of the event as measured, below and above 1
+        (GRADE's default 0.75 and 1.25).
+    flipped : bool
+        The analysis's effects were turned round (the event is unfavourable):
+        the analysis's scale is minus the log ratio of the event.
+
+    Returns
+    -------
+    (float, float)
+        Lower < 0 < upper: ``(log 0.75, log 1.25)``, or turned round
+        ``(-log 1.25, -log 0.75)``.
+    """
+    low, high = (math.log(float(r)) for r in ratios)
+    if not low < 0 < high:
+        raise ValueError(f"ratio thresholds must lie below and above 1: {ratios}")
+    return (-high, -low) if flipped else (low, high)
 
 
 @dataclass
@@ -171,16 +251,43 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return "NA" if value is None else f"{value:.{digits}f}"
 
 
-def _shown(value: float | None, measure: str) -> str:
-    """Return a value as a footnote shows it: OR and RR as ratios, not logs."""
-    if value is None or measure not in ("OR", "RR"):
+def _event(value: float, measure: str, flipped: bool) -> float:
+    """Return a binary outcome's value for the event as measured (turned back)."""
+    return -value if flipped and measure in BINARY_MEASURES else value
+
+
+def _shown(value: float | None, measure: str, flipped: bool = False) -> str:
+    """Return a value as a footnote shows it: OR and RR as ratios, not logs.
+
+    OR, RR and RD of an analysis whose effects were turned round (``flipped``)
+    are shown for the event as measured; other measures as pooled.
+    """
+    if value is None:
+        return _fmt(value)
+    value = _event(value, measure, flipped)
+    if measure not in RATIO_MEASURES:
         return _fmt(value)
     return f"{measure} {math.exp(value):.2f}"
 
 
-def _range(low: float | None, high: float | None, measure: str, sep: str) -> str:
-    """Return "RR 0.23 to 5.12" (OR and RR as ratios), "-0.10 to 0.30" else."""
-    return _shown(low, measure) + sep + _shown(high, measure).split(" ")[-1]
+def _range(
+    low: float | None,
+    high: float | None,
+    measure: str,
+    sep: str,
+    flipped: bool = False,
+) -> str:
+    """Return "RR 0.23 to 5.12" (OR and RR as ratios), "-0.10 to 0.30" else.
+
+    Turned back (``flipped``), the bounds of OR, RR and RD change places.
+    """
+    if flipped and measure in BINARY_MEASURES:
+        low, high = high, low
+    return (
+        _shown(low, measure, flipped)
+        + sep
+        + _shown(high, measure, flipped).split(" ")[-1]
+    )
 
 
 # --- starting level -------------------------------------------------------------
@@ -258,7 +365,11 @@ def _conclusion(pooled: Mapping[str, Any]) -> str | None:
     return "unclear"
 
 
-def risk_of_bias(report: Mapping[str, Any], levels: Mapping[str, str]) -> Proposal:
+def risk_of_bias(
+    report: Mapping[str, Any],
+    levels: Mapping[str, str],
+    settings: GradeSettings | None = None,
+) -> Proposal:
     """Risk of bias across studies, weighted by the analysis's weights (part 4).
 
     Rule: very serious when studies at high risk carry at least half the weight
@@ -275,7 +386,10 @@ def risk_of_bias(report: Mapping[str, Any], levels: Mapping[str, str]) -> Propos
     levels : mapping
         Study id to its overall risk of bias on one scale (low, unclear,
         moderate, high; :func:`evsynth.rob.model.overall_by_study`).
+    settings : GradeSettings, optional
+        For ``flipped`` (how the estimate is shown).
     """
+    flipped = settings.flipped if settings is not None else False
     studies = report.get("studies") or []
     weights = {str(s["study_id"]): float(s.get("weight") or 0.0) for s in studies}
     total = sum(weights.values())
@@ -311,7 +425,9 @@ def risk_of_bias(report: Mapping[str, Any], levels: Mapping[str, str]) -> Propos
             "no study is left"
             if after is None
             else "the estimate is "
-            + _shown(numbers["estimate_without_high"], str(report.get("measure")))
+            + _shown(
+                numbers["estimate_without_high"], str(report.get("measure")), flipped
+            )
         )
         text += f"; without the studies at high risk {shown}" + (
             ": a different conclusion" if changes else ": the same conclusion"
@@ -371,6 +487,7 @@ def inconsistency(report: Mapping[str, Any], settings: GradeSettings) -> Proposa
         "pi_lb": pi_lb,
         "pi_ub": pi_ub,
         "mid": settings.mid,
+        "mid_bounds": list(settings.bounds) if settings.bounds else None,
     }
     rule = (
         f"I2 >= {I2_CONSIDERABLE:g}%: serious, very serious when the prediction "
@@ -386,12 +503,14 @@ def inconsistency(report: Mapping[str, Any], settings: GradeSettings) -> Proposa
             0,
             rule,
             numbers,
-            "Inconsistency: one study, not assessable.",
+            "Inconsistency: one study, nothing to compare."
+            if k < 2
+            else "Inconsistency: the model gave no I2.",
         )
-    t = settings.mid or 0.0
+    lower, upper = settings.bounds or (0.0, 0.0)
     crosses_null = pi_lb is not None and pi_ub is not None and pi_lb < 0 < pi_ub
     both_important = (
-        pi_lb is not None and pi_ub is not None and pi_lb < -t and pi_ub > t
+        pi_lb is not None and pi_ub is not None and pi_lb < lower and pi_ub > upper
     )
     if i2 >= I2_CONSIDERABLE:
         change = -2 if both_important else -1
@@ -403,7 +522,7 @@ def inconsistency(report: Mapping[str, Any], settings: GradeSettings) -> Proposa
     numbers["subgroup_differences"] = [{"subgroup": n, "p": p} for n, p in explained]
     text = (
         f"I2 = {i2:.0f}%, tau2 = {_fmt(tau2, 3)}, prediction interval "
-        f"{_range(pi_lb, pi_ub, measure, ' to ')}"
+        f"{_range(pi_lb, pi_ub, measure, ' to ', settings.flipped)}"
     )
     if explained and change:
         change += 1
@@ -439,39 +558,160 @@ def optimal_information_size(
     return 2 * math.ceil(2 * z**2 / effect**2)
 
 
+def risk_with(risk: float, ratio: float, measure: str) -> float:
+    """Return the risk a ratio gives from a comparator's risk.
+
+    Cochrane Handbook 14.1.5 (and 11.5.5 of version 5.1): with a risk ratio
+    ``ACR * RR`` (at most 1), with an odds ratio
+    ``ACR * OR / (1 - ACR + ACR * OR)``.
+
+    Parameters
+    ----------
+    risk : float
+        The assumed comparator risk (0 to 1).
+    ratio : float
+        The risk or odds ratio (not its log).
+    measure : str
+        ``RR`` or ``OR``.
+    """
+    if measure == "RR":
+        return min(1.0, risk * ratio)
+    if measure == "OR":
+        return risk * ratio / (1 - risk + risk * ratio)
+    raise ValueError(f"no risk from a ratio of measure {measure!r}")
+
+
+def optimal_information_size_binary(
+    risk_c: float, risk_t: float, alpha: float = 0.05, power: float = 0.8
+) -> int:
+    """Participants a two-arm trial needs to detect a difference of two risks.
+
+    The normal-approximation sample size of two proportions (as R's
+    ``power.prop.test`` solves it), per arm
+    ``n = (z_{1-alpha/2} sqrt(2 p (1 - p)) + z_{power}
+    sqrt(p_c (1 - p_c) + p_t (1 - p_t)))^2 / (p_c - p_t)^2`` with
+    ``p = (p_c + p_t) / 2``, rounded up; the total of two equal arms (GRADE
+    guidelines 6: the OIS of a binary outcome, from the control group's risk
+    and a relative risk reduction).
+
+    Parameters
+    ----------
+    risk_c, risk_t : float
+        The comparator's risk and the risk the trial is planned to detect
+        (both strictly between 0 and 1, and different).
+    alpha, power : float
+        Two-sided significance level and power.
+    """
+    if not (0 < risk_c < 1 and 0 < risk_t < 1) or risk_c == risk_t:
+        raise ValueError(
+            "the risks of the optimal information size must differ and lie "
+            f"strictly between 0 and 1: {risk_c}, {risk_t}"
+        )
+    z_a, z_b = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
+    mean = (risk_c + risk_t) / 2
+    spread = z_a * math.sqrt(2 * mean * (1 - mean)) + z_b * math.sqrt(
+        risk_c * (1 - risk_c) + risk_t * (1 - risk_t)
+    )
+    return 2 * math.ceil(spread**2 / (risk_c - risk_t) ** 2)
+
+
+def _planned_risk(
+    risk: float, measure: str, settings: GradeSettings
+) -> tuple[float, str] | None:
+    """Return the risk a binary outcome's OIS is planned for, and how it was set."""
+    if measure in RATIO_MEASURES and settings.ois_ratio:
+        planned = risk_with(risk, settings.ois_ratio, measure)
+        how = f"{measure} {settings.ois_ratio:g}, the analysis's MID"
+    elif measure == "RD" and settings.mid:
+        planned = (
+            risk - settings.mid if risk - settings.mid > 0 else risk + settings.mid
+        )
+        how = f"a risk difference of {settings.mid:g}, the analysis's MID"
+    else:
+        planned = risk * (1 - settings.ois_rrr)
+        how = f"a relative risk reduction of {100 * settings.ois_rrr:g}%"
+    if not 0 < planned < 1 or planned == risk:
+        return None
+    return planned, how
+
+
 def imprecision(
-    report: Mapping[str, Any], participants: int | None, settings: GradeSettings
+    report: Mapping[str, Any],
+    participants: int | None,
+    settings: GradeSettings,
+    comparator_risk: float | None = None,
 ) -> Proposal:
     """Imprecision from the confidence interval and the information size (part 6).
 
     Rule: very serious when the CI reaches important effects in both directions
-    (beyond -MID and +MID), or crosses the null with fewer participants than the
-    optimal information size; serious when the CI crosses the null (or a MID),
-    or when it does not but the participants fall short of the optimal
-    information size; otherwise no concern. The optimal information size is
-    computed for standardised mean differences (planned effect: the MID, else
-    ``grade.ois_effect``); for other measures only the CI counts.
+    (below the lower and above the upper MID), or crosses the null with fewer
+    participants than the optimal information size; serious when the CI
+    crosses the null (or a MID), or when it does not but the participants fall
+    short of the optimal information size; otherwise no concern.
+
+    The optimal information size (OIS) is that of one two-arm trial at
+    ``alpha`` and ``power``: for standardised mean differences planned for the
+    MID, else ``grade.ois_effect``; for binary outcomes (OR, RR, RD) from the
+    comparator's risk, lowered by the analysis's MID (an OR or RR below 1, a
+    risk difference) or else by the relative risk reduction ``ois_rrr``
+    (GRADE guidelines 6: 25%). Without a comparator risk (no 2x2 counts) and
+    for mean differences only the CI counts.
+
+    Parameters
+    ----------
+    report : mapping
+        The analysis report (``pooled``: ``ci_lb``, ``ci_ub``; ``measure``).
+    participants : int, optional
+        Participants analysed (None: not known).
+    settings : GradeSettings
+        The MID and the OIS settings.
+    comparator_risk : float, optional
+        The assumed comparator risk of a binary outcome (0 to 1), for its OIS.
     """
     pooled = report.get("pooled") or {}
     low, high = _num(pooled.get("ci_lb")), _num(pooled.get("ci_ub"))
     measure = str(report.get("measure") or "")
+    flipped = settings.flipped
     mid = settings.mid
-    effect = mid if mid else settings.ois_effect
-    ois = (
-        optimal_information_size(effect, settings.alpha, settings.power)
-        if measure == "SMD" and effect > 0
-        else None
-    )
-    numbers = {
+    bounds = settings.bounds
+    numbers: dict[str, Any] = {
         "ci_lb": low,
         "ci_ub": high,
         "mid": mid,
+        "mid_bounds": list(bounds) if bounds else None,
         "participants": participants,
-        "ois": ois,
-        "ois_effect": effect if ois is not None else None,
+        "ois": None,
+        "ois_effect": None,
         "alpha": settings.alpha,
         "power": settings.power,
     }
+    ois: int | None = None
+    planned_text = ""
+    if measure == "SMD":
+        effect = mid if mid else settings.ois_effect
+        if effect > 0:
+            ois = optimal_information_size(effect, settings.alpha, settings.power)
+            numbers["ois_effect"] = effect
+            planned_text = f"effect {effect:g},"
+    elif measure in BINARY_MEASURES and comparator_risk is not None:
+        numbers["comparator_risk"] = comparator_risk
+        planned = (
+            _planned_risk(comparator_risk, measure, settings)
+            if 0 < comparator_risk < 1
+            else None
+        )
+        if planned is not None:
+            risk_t, how = planned
+            ois = optimal_information_size_binary(
+                comparator_risk, risk_t, settings.alpha, settings.power
+            )
+            numbers["ois_risk_planned"] = risk_t
+            numbers["ois_rrr"] = 1 - risk_t / comparator_risk
+            planned_text = (
+                f"comparator risk {100 * comparator_risk:.1f}% against "
+                f"{100 * risk_t:.1f}%, {how};"
+            )
+    numbers["ois"] = ois
     rule = (
         "very serious: the CI reaches important effects in both directions, or "
         "crosses the null with fewer participants than the optimal information "
@@ -481,17 +721,21 @@ def imprecision(
     if low is None or high is None:
         return Proposal("imprecision", "not_assessable", 0, rule, numbers, "")
     crosses_null = low < 0 < high
-    both = mid is not None and mid > 0 and low < -mid and high > mid
-    crosses_mid = (
-        mid is not None and mid > 0 and (low < mid < high or low < -mid < high)
+    both = bounds is not None and low < bounds[0] and high > bounds[1]
+    crosses_mid = bounds is not None and (
+        low < bounds[1] < high or low < bounds[0] < high
     )
     short = ois is not None and participants is not None and participants < ois
-    ci = f"95% CI {_range(low, high, measure, ' to ')}"
+    ci = f"95% CI {_range(low, high, measure, ' to ', flipped)}"
     parts = [ci + (" crosses the null" if crosses_null else "")]
-    if crosses_mid and not crosses_null:
-        parts[0] += f" crosses the MID ({mid:g})"
-    if both:
-        shown = _range(-mid, mid, measure, " and ")
+    if crosses_mid and not crosses_null and bounds is not None:
+        if measure in RATIO_MEASURES or bounds[0] != -bounds[1]:
+            shown = _range(bounds[0], bounds[1], measure, " and ", flipped)
+        else:
+            shown = f"{bounds[1]:g}"
+        parts[0] += f" crosses the MID ({shown})"
+    if both and bounds is not None:
+        shown = _range(bounds[0], bounds[1], measure, " and ", flipped)
         parts[0] += f" and reaches beyond the MID in both directions ({shown})"
     if ois is not None and participants is None:
         parts.append(
@@ -501,7 +745,7 @@ def imprecision(
     if ois is not None and participants is not None:
         parts.append(
             f"{participants:,} participants against an optimal information size of "
-            f"{ois:,} (effect {effect:g}, alpha {settings.alpha:g}, power "
+            f"{ois:,} ({planned_text} alpha {settings.alpha:g}, power "
             f"{settings.power:g})"
         )
     if both or (crosses_null and short):
@@ -548,16 +792,19 @@ def publication_bias(report: Mapping[str, Any], settings: GradeSettings) -> Prop
             0,
             rule,
             numbers,
-            f"Publication bias: not assessable with {k} "
-            f"{'study' if k == 1 else 'studies'} (small-study tests need "
-            f"{settings.bias_min_k}); not rated down on the data.",
+            f"Publication bias: {k} {'study' if k == 1 else 'studies'}, fewer "
+            f"than the {settings.bias_min_k} small-study tests need; not rated "
+            "down on the data."
+            if k < settings.bias_min_k
+            else "Publication bias: no result of Egger's test; not rated down on "
+            "the data.",
         )
     text = f"Egger's test p = {p:.2g}"
     if trim.get("k0"):
-        text += (
-            f"; trim-and-fill adds {trim['k0']} studies, estimate "
-            f"{_shown(numbers['trimfill_estimate'], str(report.get('measure')))}"
+        filled = _shown(
+            numbers["trimfill_estimate"], str(report.get("measure")), settings.flipped
         )
+        text += f"; trim-and-fill adds {trim['k0']} studies, estimate {filled}"
     if p < EGGER_P:
         return Proposal(
             "publication_bias",
@@ -616,6 +863,7 @@ def propose(
     levels: Mapping[str, str],
     participants: int | None,
     settings: GradeSettings,
+    comparator_risk: float | None = None,
 ) -> list[Proposal]:
     """Propose every domain of one analysis, in the order of :data:`DOMAINS`.
 
@@ -629,15 +877,17 @@ def propose(
         Participants in the analysis (None when not known).
     settings : GradeSettings
         MID, information-size and small-study settings.
+    comparator_risk : float, optional
+        The assumed comparator risk of a binary outcome, for its OIS.
     """
     study_ids = [str(s["study_id"]) for s in report.get("studies") or []]
     start = starting_level(study_ids, designs, tools)
     return [
         start,
-        risk_of_bias(report, levels),
+        risk_of_bias(report, levels, settings),
         inconsistency(report, settings),
         indirectness(),
-        imprecision(report, participants, settings),
+        imprecision(report, participants, settings, comparator_risk),
         publication_bias(report, settings),
         upgrade("large_effect", start),
         upgrade("dose_response", start),

@@ -12,24 +12,45 @@ uncertain") and the size word follows the estimate against the thresholds
 (the analysis's ``mid``, else ``grade.smd_sizes`` for standardised
 differences). Effects are coded so that a positive estimate is favourable
 (``favourable`` in effects.csv), so a positive estimate is an improvement.
+
+Binary outcomes (OR, RR, RD) are shown for the event as measured: an analysis
+whose rows were turned round (an event that is better when lower, such as
+offending) is turned back, so the table prints the risk ratio of offending,
+not its inverse, and the absolute effect as more or fewer people with the
+event per 1,000. The absolute effect applies the relative effect to the
+assumed comparator risk (ACR; :mod:`evsynth.grade.binary`): with the
+intervention ``ACR * RR``, or ``ACR * OR / (1 - ACR + ACR * OR)`` (Cochrane
+Handbook 14.1.5), and the difference from the ACR per 1,000, with the CI of
+the relative effect carried through. The statement then says the intervention
+reduces or increases the event.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from evsynth.grade.certainty import Certainty, symbols
+from evsynth.grade.rules import BINARY_MEASURES, RATIO_MEASURES, risk_with
 
-__all__ = ["SofRow", "effect_size_word", "in_sentence", "plain_language", "sof_row"]
-
-RATIO_MEASURES = ("OR", "RR")
+__all__ = [
+    "SofRow",
+    "absolute_effect",
+    "effect_size_word",
+    "in_sentence",
+    "plain_language",
+    "sof_row",
+]
 
 
 def effect_size_word(
-    estimate: float, measure: str, mid: float | None, smd_sizes: Sequence[float]
+    estimate: float,
+    measure: str,
+    mid: float | None,
+    smd_sizes: Sequence[float],
+    bounds: tuple[float, float] | None = None,
 ) -> str:
     """Return trivial, small, moderate, large, or "" (no thresholds for the measure).
 
@@ -43,6 +64,10 @@ def effect_size_word(
         The minimally important difference: below it, trivial.
     smd_sizes : sequence of 3 floats
         Where small, moderate and large standardised differences start.
+    bounds : (float, float), optional
+        Thresholds of an important harm and benefit on the analysis's scale
+        when they differ (an OR or RR: log 0.75 and log 1.25); between them,
+        trivial. Not used for SMDs.
     """
     size = abs(estimate)
     if measure == "SMD":
@@ -52,13 +77,21 @@ def effect_size_word(
         if size >= large:
             return "large"
         return "moderate" if size >= moderate else "small"
-    if mid:
-        return "trivial" if size < mid else "important"
+    if bounds is None and mid:
+        bounds = (-mid, mid)
+    if bounds is not None:
+        return "trivial" if bounds[0] < estimate < bounds[1] else "important"
     return ""
 
 
 def plain_language(
-    certainty: str, intervention: str, outcome: str, estimate: float, size: str
+    certainty: str,
+    intervention: str,
+    outcome: str,
+    estimate: float,
+    size: str,
+    *,
+    event: bool = False,
 ) -> str:
     """Return the plain-language statement of GRADE guidance 26.
 
@@ -69,9 +102,15 @@ def plain_language(
     intervention, outcome : str
         As the statement names them ("Mentoring", "mental health").
     estimate : float
-        The pooled estimate (positive: favourable).
+        The pooled estimate (positive: favourable); with ``event``, the effect
+        on the event as measured (positive: more events).
     size : str
         From :func:`effect_size_word`.
+    event : bool
+        The outcome is an event (OR, RR, RD): the statement says the
+        intervention reduces or increases it ("Mentoring likely reduces
+        offending"), so that an unfavourable event that falls reads as the
+        improvement it is.
     """
     if certainty == "very low":
         return (
@@ -86,6 +125,13 @@ def plain_language(
         "moderate": "likely improves" if better else "likely worsens",
         "low": "may improve" if better else "may worsen",
     }[certainty]
+    if event:
+        change = "increase" if better else "reduction"
+        verb = {
+            "high": "increases" if better else "reduces",
+            "moderate": "likely increases" if better else "likely reduces",
+            "low": "may increase" if better else "may reduce",
+        }[certainty]
     result = {
         "high": "results",
         "moderate": "likely results",
@@ -145,6 +191,15 @@ class SofRow:
         The plain-language statement.
     footnotes : list of (str, str)
         Letter and text.
+    comparator_risk : float, optional
+        The assumed comparator risk behind the absolute effect of a binary
+        outcome (0 to 1).
+    comparator_basis : str
+        Where it comes from ("114 events in 1,108 participants of the
+        comparator groups of 15 studies").
+    notes : list of str
+        Notes under the table on the row's effects (where the absolute effect
+        comes from; a ratio turned back to the event as measured).
     """
 
     analysis: str
@@ -158,6 +213,9 @@ class SofRow:
     provisional: bool
     statement: str
     footnotes: list[tuple[str, str]]
+    comparator_risk: float | None = None
+    comparator_basis: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the row as the CSV writes it (footnotes joined)."""
@@ -174,6 +232,11 @@ class SofRow:
             "provisional": "yes" if self.provisional else "no",
             "statement": self.statement,
             "footnotes": " ".join(f"{k}. {t}" for k, t in self.footnotes),
+            "comparator_risk": ""
+            if self.comparator_risk is None
+            else self.comparator_risk,
+            "comparator_basis": self.comparator_basis,
+            "notes": " ".join(self.notes),
         }
 
     @property
@@ -199,13 +262,47 @@ def _letters(start: int, n: int) -> list[str]:
     return out
 
 
-def _comparator_risk(inputs: Mapping[str, Any] | None) -> float | None:
-    if not inputs:
-        return None
-    events, total = inputs.get("events_c"), inputs.get("n_c")
-    if not events or not total or total <= 0:
-        return None
-    return float(events) / float(total)
+def _per_1000(value: float) -> str:
+    return f"{1000 * value:,.0f}"
+
+
+def _difference(value: float) -> str:
+    """Return "35 more" or "10 fewer" (per 1,000 left to the caller)."""
+    shown = round(1000 * value)
+    return f"{abs(shown):,} {'fewer' if shown < 0 else 'more'}"
+
+
+def absolute_effect(
+    risk: float, ratios: Sequence[float], measure: str
+) -> tuple[str, list[float]]:
+    """Return the absolute effect of a risk or odds ratio per 1,000, and the risks.
+
+    Parameters
+    ----------
+    risk : float
+        The assumed comparator risk (ACR).
+    ratios : (float, float, float)
+        The ratio of the event as measured and its CI (not logs).
+    measure : str
+        ``RR`` or ``OR``.
+
+    Returns
+    -------
+    (str, list of float)
+        "103 per 1,000 with the comparator; 112 per 1,000 with the
+        intervention (67 to 187); 9 more per 1,000 (from 36 fewer to 84
+        more)", and the risks with the intervention (estimate, CI).
+    """
+    with_ = [risk_with(risk, r, measure) for r in ratios]
+    low, high = sorted(with_[1:])
+    text = (
+        f"{_per_1000(risk)} per 1,000 with the comparator; "
+        f"{_per_1000(with_[0])} per 1,000 with the intervention "
+        f"({_per_1000(low)} to {_per_1000(high)}); "
+        f"{_difference(with_[0] - risk)} per 1,000 (from "
+        f"{_difference(low - risk)} to {_difference(high - risk)})"
+    )
+    return text, with_
 
 
 def sof_row(
@@ -217,7 +314,10 @@ def sof_row(
     mid: float | None,
     smd_sizes: Sequence[float],
     footnote_start: int = 0,
-    comparator: Mapping[str, Any] | None = None,
+    comparator: float | None = None,
+    bounds: tuple[float, float] | None = None,
+    direction: str | None = None,
+    comparator_basis: str = "",
 ) -> SofRow:
     """Build one analysis's row of the summary of findings.
 
@@ -238,9 +338,21 @@ def sof_row(
     footnote_start : int
         Index of this row's first footnote letter (letters run on through the
         table, as in GRADEpro).
-    comparator : mapping, optional
-        ``events_c`` and ``n_c`` summed over the analysis, for the absolute
-        effects of odds and risk ratios.
+    comparator : float, optional
+        The assumed comparator risk (0 to 1), for the absolute effects of odds
+        and risk ratios and the comparator's risk beside a risk difference.
+    bounds : (float, float), optional
+        The MID's thresholds on the analysis's scale when they differ (OR,
+        RR), for the size word.
+    direction : str, optional
+        Which way the analysis's rows were signed
+        (:func:`evsynth.grade.binary.event_direction`): ``lower`` (the event is
+        unfavourable and was turned round: it is turned back here),
+        ``higher``, ``mixed`` (rows counted in opposite directions: no single
+        event, so the ratio stays as pooled, above 1 favouring the
+        intervention, and no absolute effect), or None (as ``higher``).
+    comparator_basis : str
+        Where the comparator risk comes from, for the note under the table.
     """
     pooled = report.get("pooled") or {}
     measure = str(report.get("measure") or "")
@@ -248,44 +360,79 @@ def sof_row(
     low, high = float(pooled.get("ci_lb") or 0.0), float(pooled.get("ci_ub") or 0.0)
     outcome = str(report.get("label") or report.get("analysis"))
     relative, absolute = "", ""
+    binary = measure in BINARY_MEASURES and direction != "mixed"
+    # the event as measured: turned back where the rows were turned round
+    sign = -1.0 if binary and direction == "lower" else 1.0
+    event = sorted(sign * v for v in (low, high))
+    event = [sign * estimate, *event]
     if measure in RATIO_MEASURES:
-        ratio = [math.exp(v) for v in (estimate, low, high)]
+        ratio = [math.exp(v) for v in event]
         relative = f"{measure} {_fmt(ratio[0])} ({_fmt(ratio[1])} to {_fmt(ratio[2])})"
-        risk = _comparator_risk(comparator)
-        if risk is not None:
-            with_ = []
-            for r in ratio:
-                if measure == "RR":
-                    with_.append(min(1.0, risk * r))
-                else:
-                    with_.append(r * risk / (1 - risk + r * risk))
-            absolute = (
-                f"{risk * 1000:.0f} per 1,000 with the comparator; "
-                f"{with_[0] * 1000:.0f} per 1,000 with the intervention "
-                f"({with_[1] * 1000:.0f} to {with_[2] * 1000:.0f})"
+        if direction == "mixed":
+            relative += (
+                "; of the outcome as pooled, above 1 favouring the intervention "
+                "(the studies count events in opposite directions)"
             )
+        elif comparator is not None and 0 < comparator < 1:
+            absolute = absolute_effect(comparator, ratio, measure)[0]
     elif measure == "RD":
         absolute = (
-            f"{abs(estimate) * 1000:.0f} {'more' if estimate >= 0 else 'fewer'} per "
-            f"1,000 ({low * 1000:.0f} to {high * 1000:.0f})"
+            f"{_difference(event[0])} per 1,000 (from {_difference(event[1])} to "
+            f"{_difference(event[2])})"
         )
+        if direction == "mixed":
+            absolute += (
+                " of the outcome as pooled, more favouring the intervention "
+                "(the studies count events in opposite directions)"
+            )
+        elif comparator is not None and 0 <= comparator <= 1:
+            absolute = f"{_per_1000(comparator)} per 1,000 with the comparator; " + (
+                absolute
+            )
     else:
         absolute = (
             f"{measure} {_direction(estimate)} ({_direction(low)} to "
             f"{_direction(high)})"
         )
-    notes = certainty.footnotes()
-    letters = _letters(footnote_start, len(notes))
+    footnote_texts = certainty.footnotes()
+    letters = _letters(footnote_start, len(footnote_texts))
     word = certainty.label.capitalize()
     shown = f"{symbols(certainty.level)} {word}"
     if letters:
         shown += " " + ",".join(letters)
     if certainty.provisional:
         shown += " (provisional)"
-    size = effect_size_word(estimate, measure, mid, smd_sizes)
+    size = effect_size_word(estimate, measure, mid, smd_sizes, bounds)
     statement = plain_language(
-        certainty.label, intervention, in_sentence(outcome), estimate, size
+        certainty.label,
+        intervention,
+        in_sentence(outcome),
+        event[0] if binary else estimate,
+        size,
+        event=binary,
     )
+    notes = []
+    used = comparator if binary and absolute and comparator is not None else None
+    if used is not None:
+        notes.append(
+            f"{outcome}: the absolute effect applies the relative effect (and its "
+            f"95% CI) to an assumed comparator risk of {_per_1000(used)} per 1,000"
+            + (f": {comparator_basis}" if comparator_basis else "")
+            + " (the pooled risk of the comparator groups; Cochrane Handbook "
+            "14.1.5)."
+        )
+    if binary and sign < 0:
+        inverse, side = (
+            ("its inverse", "above 1")
+            if measure in RATIO_MEASURES
+            else ("its negative", "above 0")
+        )
+        notes.append(
+            f"{outcome}: fewer events are better; the {measure} shown is that of "
+            f"the event as measured, where the meta-analysis (forest plot, "
+            f"results/meta/) shows {inverse}, so that {side} favours the "
+            "intervention as for every outcome."
+        )
     return SofRow(
         analysis=str(report.get("analysis")),
         outcome=outcome,
@@ -297,5 +444,8 @@ def sof_row(
         level=certainty.label,
         provisional=certainty.provisional,
         statement=statement,
-        footnotes=list(zip(letters, notes, strict=True)),
+        footnotes=list(zip(letters, footnote_texts, strict=True)),
+        comparator_risk=used,
+        comparator_basis=comparator_basis if used is not None else "",
+        notes=notes,
     )

@@ -163,6 +163,23 @@ def check_config(path: str | Path) -> tuple[dict[str, Any] | None, list[InputErr
                     expected=exc.expected,
                 )
             )
+    if isinstance(filled.get("meta"), dict):
+        from evsynth.grade.binary import mid_problems
+
+        for exc in mid_problems(filled["meta"], source=str(path)):
+            column = exc.location.column or ""
+            where = tuple(int(p) if p.isdigit() else p for p in column.split("/"))
+            if any(where[: len(b)] == b or b[: len(where)] == where for b in bad_paths):
+                continue  # the schema already named it
+            errors.append(
+                InputError(
+                    exc.message,
+                    file=path,
+                    line=document.line_of(where),
+                    column=column or None,
+                    expected=exc.expected,
+                )
+            )
     return filled, errors
 
 

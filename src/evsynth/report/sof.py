@@ -236,6 +236,14 @@ def _footnotes(entry: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _notes(entry: Mapping[str, Any]) -> list[str]:
+    """Return the row's notes on its effects (binary outcomes; may be empty)."""
+    notes = entry.get("notes")
+    if not isinstance(notes, list):
+        return []
+    return [str(n) for n in notes if n]
+
+
 def _letters(entry: Mapping[str, Any]) -> list[str]:
     """Return the footnote letters of the row's certainty cell ("⊕⊕⊕◯ Moderate a,b,c")."""
     row = entry["summary_of_findings"]
@@ -284,13 +292,17 @@ def sof_table(grade: Grade | None) -> dict[str, Any] | None:
         ``headers``; ``rows`` (per analysis ``anchor``, ``outcome``,
         ``participants_studies``, ``relative_effect``, ``absolute_effect``,
         ``certainty`` (see :func:`certainty_boxes`), ``statement``);
-        ``footnotes`` (letter, text); ``definitions``; ``provisional`` (the
-        note, when a row is provisional, else ""); ``files``.
+        ``footnotes`` (letter, text); ``notes`` (on the effects of binary
+        outcomes: where an absolute effect's comparator risk comes from, a
+        ratio turned back to the event as measured); ``definitions``;
+        ``provisional`` (the note, when a row is provisional, else "");
+        ``files``.
     """
     if grade is None:
         return None
-    rows, footnotes = [], []
+    rows, footnotes, notes = [], [], []
     for entry in grade.analyses:
+        notes += _notes(entry)
         row = entry["summary_of_findings"]
         cell = _certainty_cell(entry)
         rows.append(
@@ -310,6 +322,7 @@ def sof_table(grade: Grade | None) -> dict[str, Any] | None:
         "headers": [heading for _, heading in HEADINGS],
         "rows": rows,
         "footnotes": [{"letter": k, "text": t} for k, t in footnotes],
+        "notes": notes,
         "definitions": [{"term": t, "text": d} for t, d in DEFINITIONS],
         "provisional": PROVISIONAL
         if any(r["certainty"]["provisional"] for r in rows)
@@ -404,6 +417,7 @@ def sof_note(grade: Grade) -> str:
     table = sof_table(grade)
     assert table is not None
     lines = [f"{n['letter']}. {n['text']}" for n in table["footnotes"]]
+    lines += table["notes"]
     lines.append(
         "GRADE Working Group grades of evidence. "
         + " ".join(f"{d['term']}: {d['text']}" for d in table["definitions"])
@@ -458,6 +472,16 @@ def methods_text(grade: Grade | None, settings: Mapping[str, Any]) -> str:
         "reason, confirmed or replaced these proposals and rated indirectness, "
         "which only the team can judge. "
     )
+    if any(_notes(entry) for entry in grade.analyses):
+        text += (
+            "Risk and odds ratios are shown for the event as measured (the "
+            "meta-analysis pools an event that is better when lower with its "
+            "ratio inverted, so that benefit lies on the same side for every "
+            "outcome; the summary of findings turns it back), and their absolute "
+            "effects apply the relative effect and its confidence interval to the "
+            "assumed comparator risk, the pooled risk of the comparator groups of "
+            "the studies (Cochrane Handbook section 14.1.5), per 1,000 people. "
+        )
     text += (
         "The summary of findings shows the ratings that count, every override "
         "beside its proposal, and plain-language statements worded after GRADE "
