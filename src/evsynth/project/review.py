@@ -14,8 +14,8 @@ review is code and no review reads another's results.
 * :func:`check_results` is the guard against mixing: ``results/`` carries the
   identity of the review that wrote it (:data:`IDENTITY_FILE`), and a command
   on a ``results/`` written by another review stops.
-* :func:`workflow_snakefile` and :func:`example_folder` find the workflow and
-  the example review shipped with evsynth.
+* :func:`workflow_snakefile`, :func:`workflow_profile` and :func:`example_folder`
+  find the workflow, its profiles and the example review shipped with evsynth.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ __all__ = [
     "new_review_id",
     "read_identity",
     "review_identity",
+    "workflow_profile",
     "workflow_snakefile",
     "write_identity",
 ]
@@ -470,6 +471,39 @@ def workflow_snakefile() -> Path:
     raise EvsynthError(
         f"the evsynth workflow (Snakefile) is not installed beside {package}: "
         "reinstall evsynth from its repository (pip install -e .)"
+    )
+
+
+def workflow_profile(name: str) -> Path:
+    """Return the folder of a workflow profile: one shipped with evsynth, or a path.
+
+    Parameters
+    ----------
+    name : str
+        A profile shipped with the workflow (a folder of its ``profiles/``, such
+        as ``default`` or ``slurm``), or the path of a folder holding a
+        ``config.yaml`` (a site's own profile).
+
+    Returns
+    -------
+    Path
+        The profile folder, absolute, for ``snakemake --workflow-profile``.
+
+    Raises
+    ------
+    EvsynthError
+        If there is no such profile. Snakemake itself would run without one.
+    """
+    shipped = workflow_snakefile().parent / "profiles"
+    candidates = [shipped / name] if re.fullmatch(r"[A-Za-z0-9_.-]+", name) else []
+    candidates.append(Path(name).expanduser())
+    for candidate in candidates:
+        if (candidate / "config.yaml").is_file():
+            return candidate.resolve()
+    names = sorted(p.parent.name for p in shipped.glob("*/config.yaml"))
+    raise EvsynthError(
+        f"no workflow profile {name!r}: give one of the workflow's profiles "
+        f"({', '.join(names)}) or a folder holding a config.yaml"
     )
 
 
