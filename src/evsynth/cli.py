@@ -12,7 +12,7 @@ import contextlib
 import logging
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -122,17 +122,73 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_dedup(args: argparse.Namespace) -> int:
     from evsynth.records.dedup import dedup_file
+    from evsynth.records.dedup.shard import dedup_sharded
 
-    result = dedup_file(
-        args.input, args.out_dir, id_column=args.id_column, decisions=args.decisions
-    )
+    if args.shards:
+        result = dedup_sharded(
+            args.input,
+            args.out_dir,
+            shards=args.shards,
+            chunks=args.chunks,
+            id_column=args.id_column,
+            decisions=args.decisions,
+        )
+    else:
+        result = dedup_file(
+            args.input,
+            args.out_dir,
+            id_column=args.id_column,
+            decisions=args.decisions,
+            workers=args.workers,
+        )
     log.info(
         "%d records in %d clusters; %d pairs to review; written to %s",
-        len(result.clusters),
-        len(result.unique),
-        len(result.review),
+        result.n_records,
+        result.n_clusters,
+        result.n_review,
         args.out_dir,
     )
+    return 0
+
+
+def _cmd_dedup_shard(args: argparse.Namespace) -> int:
+    from evsynth.records.dedup import shard
+
+    if args.stage == "keys":
+        folder = shard.write_keys(
+            args.input,
+            args.out_dir,
+            chunk=args.chunk,
+            chunks=args.chunks,
+            shards=args.shards,
+            id_column=args.id_column,
+        )
+        log.info(
+            "keys of chunk %d of %d written to %s", args.chunk, args.chunks, folder
+        )
+    elif args.stage == "compare":
+        folder = shard.compare_shard(
+            args.keys_dir, args.out_dir, shard=args.shard, shards=args.shards
+        )
+        log.info(
+            "pairs of shard %d of %d written to %s", args.shard, args.shards, folder
+        )
+    else:
+        result = shard.gather(
+            args.input,
+            args.compared_dir,
+            args.out_dir,
+            shards=args.shards,
+            id_column=args.id_column,
+            decisions=args.decisions,
+        )
+        log.info(
+            "%d records in %d clusters; %d pairs to review; written to %s",
+            result.n_records,
+            result.n_clusters,
+            result.n_review,
+            args.out_dir,
+        )
     return 0
 
 
@@ -523,7 +579,12 @@ def _cmd_formats(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from evsynth.paths import review_path_errors
     from evsynth.project.configfile import _load_valid_config
-    from evsynth.project.review import check_results, find_review, workflow_snakefile
+    from evsynth.project.review import (
+        check_results,
+        find_review,
+        workflow_profile,
+        workflow_snakefile,
+    )
 
     named = [f for f in (args.folder, args.review_dir, args.directory) if f]
     if len({str(Path(f).resolve()) for f in named}) > 1:
@@ -551,6 +612,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     command += ["--directory", str(review.root)]
     command += ["--cores", str(args.cores)]
     extra = list(args.snakemake_args)
+    if args.profile is not None:
+        if any(a.startswith("--workflow-profile") for a in extra):
+            raise EvsynthError(
+                "name the workflow profile once: --profile, or --workflow-profile "
+                "after '--'"
+            )
+        # an absolute folder: Snakemake would run without a profile it cannot find
+        command += ["--workflow-profile", str(workflow_profile(args.profile))]
     if _NO_LOCK_ARGS & set(extra):
         # a dry run, an unlock or a lock-free run: no run to record
         log.info("running: %s", " ".join(command + extra))
@@ -683,6 +752,27 @@ def _folder_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _count(minimum: int) -> Callable[[str], int]:
+    """Return an argparse type: a whole number of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a whole number >= {minimum}"
+            )
+        return value
+
+    return parse
+
+
+_positive = _count(1)
+_non_negative = _count(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``evsynth`` command.
 
@@ -775,7 +865,94 @@ def build_parser() -> argparse.ArgumentParser:
         help="reviewers' verdicts (record_id_a, record_id_b, verdict, reviewer, "
         "date) that override the automatic ones",
     )
+    p.add_argument(
+        "--shards",
+        type=_non_negative,
+        default=0,
+        metavar="N",
+        help="run the sharded deduplication (the stages of `evsynth dedup-shard`) "
+        "with N blocking-key shards, one after the other in this process; the "
+        "tables are the same as unsharded (default: 0, unsharded)",
+    )
+    p.add_argument(
+        "--chunks",
+        type=_positive,
+        default=1,
+        metavar="K",
+        help="with --shards: split the keys stage into K chunks (default: 1)",
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="processes that normalise the records and compute their keys "
+        "(default: 1); the tables are the same",
+    )
     p.set_defaults(func=_cmd_dedup)
+
+    p = sub.add_parser(
+        "dedup-shard",
+        help="one stage of the sharded deduplication (keys, compare, gather)",
+        description=(
+            "Deduplication in three stages of jobs that a cluster runs in "
+            "parallel, each within bounded memory: `keys` (one job per chunk of "
+            "the records: match and blocking keys, split by blocking-key shard), "
+            "`compare` (one job per shard: the pairs of the shard's blocks) and "
+            "`gather` (one job: clusters, and the five tables of `evsynth dedup`, "
+            "byte for byte the same)."
+        ),
+    )
+    stages = p.add_subparsers(dest="stage", required=True, metavar="STAGE")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--shards", type=_positive, required=True, metavar="N", help="number of shards"
+    )
+    common.add_argument(
+        "--id-column",
+        default="record_id",
+        metavar="ID",
+        help="column holding each record's unique id (default: record_id)",
+    )
+    common.add_argument("--out-dir", required=True, metavar="DIR", help="output folder")
+    q = stages.add_parser(
+        "keys",
+        parents=[common],
+        help="match and blocking keys of one chunk of the records",
+        description="Write DIR/chunk_<C>: the keys of every K-th record from row C.",
+    )
+    q.add_argument("input", metavar="RECORDS.csv", help="the records")
+    q.add_argument("--chunk", type=_non_negative, default=0, metavar="C")
+    q.add_argument("--chunks", type=_positive, default=1, metavar="K")
+    q = stages.add_parser(
+        "compare",
+        parents=[common],
+        help="compare the candidate pairs of one shard",
+        description="Read the chunks' keys in KEYS_DIR; write DIR/shard_<S>.",
+    )
+    q.add_argument("keys_dir", metavar="KEYS_DIR", help="the keys stage's folder")
+    q.add_argument("--shard", type=_non_negative, required=True, metavar="S")
+    q = stages.add_parser(
+        "gather",
+        parents=[common],
+        help="cluster the shards' pairs and write the five tables",
+        description=(
+            "Read the records again and every shard's pairs in COMPARED_DIR; "
+            "write unique.csv, clusters.csv, dedup_pairs.csv, dedup_review.csv "
+            "and dedup_summary.csv into DIR."
+        ),
+    )
+    q.add_argument("input", metavar="RECORDS.csv", help="the records")
+    q.add_argument(
+        "compared_dir", metavar="COMPARED_DIR", help="the compare stage's folder"
+    )
+    q.add_argument(
+        "--decisions",
+        default=None,
+        metavar="CSV",
+        help="reviewers' verdicts (skipped if the file does not exist)",
+    )
+    p.set_defaults(func=_cmd_dedup_shard)
 
     p = sub.add_parser(
         "screening",
@@ -1131,6 +1308,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _folder_argument(p)
     p.add_argument("--cores", default="2", help="CPU cores to use (default: 2)")
+    p.add_argument(
+        "--profile",
+        default=None,
+        metavar="NAME",
+        help=(
+            "the Snakemake workflow profile: one of the workflow's profiles/ "
+            "(default: 'default', jobs on this machine; 'slurm' submits every job "
+            "to a Slurm cluster, see README 'Run on a cluster') or the path of a "
+            "folder holding a config.yaml"
+        ),
+    )
     p.add_argument(
         "--directory",
         default=None,

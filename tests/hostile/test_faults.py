@@ -27,6 +27,7 @@ from tests.hostile.conftest import assert_refused, evsynth, tree
 COMMANDS: dict[str, list[str]] = {
     "import": ["{f}", "--out", "{out}/records.csv"],
     "dedup": ["{f}", "--out-dir", "{out}"],
+    "dedup-shard": ["gather", "{f}", "{out}", "--shards", "1", "--out-dir", "{out}"],
     "screening": ["{f}", "--out-dir", "{out}"],
     "effects": ["{f}", "--out", "{out}/effects.csv"],
     "meta": ["{f}"],

@@ -159,6 +159,15 @@ def dedup_decisions(wildcards):
     return [str(path)] if path.is_file() else []
 
 
+#: Blocking-key shards of the deduplication (0: one job, unsharded).
+DEDUP_SHARDS = int(config["records"].get("dedup_shards", 0))
+
+
+def dedup_shard_dirs(prefix):
+    """The folders of each shard (or chunk) of the sharded deduplication, if sharded."""
+    return [f"results/records/dedup_shards/{prefix}_{n}" for n in range(DEDUP_SHARDS)]
+
+
 def optional_review_file(key):
     """An input function giving a review file named in config if it exists (else none)."""
 

@@ -54,10 +54,54 @@ rule import_records:
         "../scripts/import_records.py"
 
 
+# Sharded deduplication (config records.dedup_shards > 0): the keys of each
+# chunk of the records, the pairs of each blocking-key shard, then the rule
+# deduplicate gathers the shards (see evsynth.records.dedup.shard).
+
+
+rule dedup_keys:
+    input:
+        records=rules.import_records.output.records,
+    output:
+        temp(directory("results/records/dedup_shards/keys/chunk_{chunk}")),
+    log:
+        "results/logs/dedup_keys/chunk_{chunk}.log",
+    wildcard_constraints:
+        chunk=r"\d+",
+    conda:
+        "../../environment.yml"
+    params:
+        shards=DEDUP_SHARDS,
+    message:
+        "Computing the match keys of chunk {wildcards.chunk} of the records"
+    script:
+        "../scripts/dedup_keys.py"
+
+
+rule dedup_compare:
+    input:
+        chunks=dedup_shard_dirs("keys/chunk"),
+    output:
+        temp(directory("results/records/dedup_shards/compared/shard_{shard}")),
+    log:
+        "results/logs/dedup_compare/shard_{shard}.log",
+    wildcard_constraints:
+        shard=r"\d+",
+    conda:
+        "../../environment.yml"
+    params:
+        shards=DEDUP_SHARDS,
+    message:
+        "Comparing the candidate pairs of shard {wildcards.shard}"
+    script:
+        "../scripts/dedup_compare.py"
+
+
 rule deduplicate:
     input:
         records=rules.import_records.output.records,
         decisions=dedup_decisions,
+        compared=dedup_shard_dirs("compared/shard"),
     output:
         unique=report(
             "results/records/unique.csv",
@@ -76,8 +120,10 @@ rule deduplicate:
         "results/logs/deduplicate.log",
     conda:
         "../../environment.yml"
+    threads: 2
     params:
         version=EVSYNTH_VERSION,
+        shards=DEDUP_SHARDS,
     message:
         "Finding duplicate records"
     script:

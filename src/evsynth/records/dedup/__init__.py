@@ -7,12 +7,16 @@ pair is compared on normalised fields with rapidfuzz and decided by named rules
 (:mod:`evsynth.records.dedup.rules`); duplicate pairs are merged into clusters
 that never join records a must-not-merge rule or a reviewer has kept apart.
 
-The main entry point is :func:`deduplicate`.
+The entry points are :func:`deduplicate` (tables in memory) and
+:func:`dedup_file` (a records file in, the tables written row by row, within
+bounded memory); :mod:`evsynth.records.dedup.shard` splits the work into jobs
+by blocking-key shard for a cluster, with the same tables.
 """
 
 from __future__ import annotations
 
 from evsynth.records.dedup.api import (
+    DedupCounts,
     DedupResult,
     dedup_file,
     deduplicate,
@@ -20,4 +24,11 @@ from evsynth.records.dedup.api import (
     write_dedup,
 )
 
-__all__ = ["DedupResult", "dedup_file", "deduplicate", "read_decisions", "write_dedup"]
+__all__ = [
+    "DedupCounts",
+    "DedupResult",
+    "dedup_file",
+    "deduplicate",
+    "read_decisions",
+    "write_dedup",
+]

@@ -511,7 +511,8 @@ def title_numbers(key: str) -> frozenset[str]:
             numbers.add(_ROMAN[word])
         elif before == "part" and len(word) == 1 and word.isalpha():
             numbers.add(word)  # Part A, Part B
-    return frozenset(numbers)
+    # one shared empty set: most titles carry no number (216 bytes each)
+    return frozenset(numbers) if numbers else _NO_PARTS
 
 
 def contrast_conflict(key_a: str, key_b: str) -> bool:
@@ -736,6 +737,10 @@ class MatchKeys:
     parts: frozenset[str] = _NO_PARTS
 
 
+#: One int object per year, shared by the records of that year.
+_YEARS: dict[int, int] = {}
+
+
 def match_keys(fields: dict[str, str], update: int = 0) -> MatchKeys:
     """Compute a record's matching keys from its normalised fields.
 
@@ -775,7 +780,7 @@ def match_keys(fields: dict[str, str], update: int = 0) -> MatchKeys:
         surnames=family,
         names=tuple(sorted(map(intern, name_words(fields.get("authors", ""))))),
         first_author=family[0] if family else "",
-        year=int(year_text) if year_text else None,
+        year=_YEARS.setdefault(int(year_text), int(year_text)) if year_text else None,
         journal=tuple(map(intern, journal_words(fields.get("journal", "")))),
         volume=intern(volume),
         issue=intern(digits(fields.get("issue", ""))),
