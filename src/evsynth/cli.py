@@ -14,7 +14,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from evsynth import __version__
 from evsynth.errors import EvsynthError, InputError
@@ -141,14 +141,19 @@ def _cmd_dedup(args: argparse.Namespace) -> int:
             decisions=args.decisions,
             workers=args.workers,
         )
+    _log_dedup(result, args.out_dir)
+    return 0
+
+
+def _log_dedup(result: Any, out_dir: str) -> None:
+    """Log what a deduplication (whole, or gathered from shards) wrote."""
     log.info(
         "%d records in %d clusters; %d pairs to review; written to %s",
         result.n_records,
         result.n_clusters,
         result.n_review,
-        args.out_dir,
+        out_dir,
     )
-    return 0
 
 
 def _cmd_dedup_shard(args: argparse.Namespace) -> int:
@@ -182,13 +187,7 @@ def _cmd_dedup_shard(args: argparse.Namespace) -> int:
             id_column=args.id_column,
             decisions=args.decisions,
         )
-        log.info(
-            "%d records in %d clusters; %d pairs to review; written to %s",
-            result.n_records,
-            result.n_clusters,
-            result.n_review,
-            args.out_dir,
-        )
+        _log_dedup(result, args.out_dir)
     return 0
 
 
