@@ -32,15 +32,10 @@ from pathlib import Path
 from dedup import WORK, build_scaling_set, git
 from results_md import write_section
 
+from evsynth.records.dedup import TABLES
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-TABLES = (
-    "unique.csv",
-    "clusters.csv",
-    "dedup_pairs.csv",
-    "dedup_review.csv",
-    "dedup_summary.csv",
-)
 
 # One run: put SRC first on the path, time dedup_file, print seconds and peak KiB.
 CHILD = """
@@ -180,6 +175,10 @@ def run_sharded(
 
 
 def same_tables(a: Path, b: Path) -> bool:
+    missing = [t for t in TABLES if not (a / t).is_file()]
+    if missing:
+        print(f"reference tables missing in {a}: {missing}", file=sys.stderr)
+        return False
     return all(filecmp.cmp(a / t, b / t, shallow=False) for t in TABLES)
 
 
@@ -203,6 +202,12 @@ def main() -> None:
     parser.add_argument(
         "--no-write", action="store_true", help="print, leave RESULTS.md alone"
     )
+    parser.add_argument(
+        "--reference",
+        default="",
+        help="compare every run's tables with those of this folder (under each "
+        "size's folder, e.g. out_new of an earlier run) instead of the first mode's",
+    )
     args = parser.parse_args()
     modes = [m for m in args.modes.split(",") if m] or [
         "new",
@@ -223,7 +228,7 @@ def main() -> None:
             built = time.perf_counter() - start
             print(f"{n:,}: built in {built:.1f} s", file=sys.stderr)
         runs = {m: Mode(m) for m in modes}
-        reference: Path | None = None
+        reference: Path | None = folder / args.reference if args.reference else None
         for repeat in range(args.repeats):
             for mode in modes:
                 out = folder / f"out_{mode}"

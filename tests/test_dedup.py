@@ -1142,6 +1142,24 @@ def test_repeated_ids_are_an_error():
         deduplicate(table)
 
 
+@pytest.mark.parametrize("bad", ["one", "-1", "1.5", "inf"])
+def test_update_that_is_not_a_whole_number_is_an_input_error(bad, tmp_path):
+    from evsynth.records.dedup.api import records_from_file
+
+    table = frame([BASE, BASE])
+    table["update"] = ["0", bad]
+    with pytest.raises(InputError, match="invalid update") as info:
+        deduplicate(table, source="records.csv")
+    assert (info.value.location.file, info.value.location.row) == ("records.csv", 2)
+    assert info.value.location.column == "update"
+    path = tmp_path / "records.csv"
+    table.to_csv(path, index=False)
+    with pytest.raises(InputError, match="invalid update") as info:
+        records_from_file(path, workers=1).fields.close()
+    assert (info.value.location.line, info.value.location.row) == (3, 2)
+    assert info.value.location.column == "update"
+
+
 def test_order_of_records_does_not_change_clusters():
     records = [
         BASE,

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evsynth.errors import InputError
-from evsynth.records.dedup import dedup_file, deduplicate, write_dedup
+from evsynth.records.dedup import TABLES, dedup_file, deduplicate, write_dedup
 from evsynth.records.dedup.api import FieldStore, iter_csv_rows
 from evsynth.records.dedup.engine import candidate_codes, family_blocks
 from evsynth.records.dedup.keys import match_keys
@@ -32,14 +32,6 @@ from evsynth.records.dedup.shard import (
     write_keys,
 )
 from tests.conftest import REPO
-
-TABLES = (
-    "unique.csv",
-    "clusters.csv",
-    "dedup_pairs.csv",
-    "dedup_review.csv",
-    "dedup_summary.csv",
-)
 
 
 def _tables(folder: Path) -> dict[str, bytes]:
@@ -418,5 +410,38 @@ def test_worker_processes_give_the_same_tables(tmp_path: Path, monkeypatch) -> N
     # a row a worker cannot read is read again here, with the same error
     rows[12]["update"] = "soon"
     _write(path, rows)
-    with pytest.raises(ValueError, match="soon"):
+    with pytest.raises(InputError, match="row 13, column .update.: invalid update .soon."):
         dedup_file(path, tmp_path / "bad", id_column="ID", workers=2)
+
+
+def test_cli_sharded_work_folder(tmp_path: Path, monkeypatch) -> None:
+    """`evsynth dedup --shards`: intermediates beside the outputs, gone after; kept with --work-dir."""
+    from evsynth.cli import main
+    from evsynth.records.dedup import shard
+
+    made: list[Path] = []
+    real = tempfile.TemporaryDirectory
+
+    def spy(*args, **kwargs):
+        made.append(Path(kwargs["dir"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(shard.tempfile, "TemporaryDirectory", spy)
+    rows = [_record(i, i % 4, i % 3, i % 4, 0, 0) for i in range(12)]
+    path = _write(tmp_path / "records.csv", rows)
+    out = tmp_path / "out" / "dedup"
+    common = ["dedup", str(path), "--id-column", "ID", "--shards", "3"]
+    assert main([*common, "--out-dir", str(out)]) == 0
+    # the nearest existing folder of the outputs (their parent was not made yet)
+    assert made == [tmp_path]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "records.csv"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["dedup"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(TABLES)
+    work = tmp_path / "work"
+    kept = tmp_path / "kept"
+    assert main([*common, "--out-dir", str(kept), "--work-dir", str(work)]) == 0
+    assert sorted(p.name for p in work.iterdir()) == ["compared", "keys"]
+    assert sorted(p.name for p in (work / "compared").iterdir()) == [
+        f"shard_{s}" for s in range(3)
+    ]
+    assert _tables(kept) == _tables(out)

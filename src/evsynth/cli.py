@@ -132,6 +132,7 @@ def _cmd_dedup(args: argparse.Namespace) -> int:
             chunks=args.chunks,
             id_column=args.id_column,
             decisions=args.decisions,
+            work_dir=args.work_dir,
         )
     else:
         result = dedup_file(
@@ -879,6 +880,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         metavar="K",
         help="with --shards: split the keys stage into K chunks (default: 1)",
+    )
+    p.add_argument(
+        "--work-dir",
+        default=None,
+        metavar="DIR",
+        help="with --shards: keep the stages' intermediate files in DIR (default: "
+        "a temporary folder next to the output folder, removed afterwards)",
     )
     p.add_argument(
         "--workers",

@@ -163,6 +163,21 @@ def dedup_decisions(wildcards):
 DEDUP_SHARDS = int(config["records"].get("dedup_shards", 0))
 
 
+def dedup_share_mem_mb(wildcards, input, attempt):
+    """Memory (MB) of a keys or compare job: its share of the records, measured.
+
+    At 1 to 10 million records a job peaked at 2 to 4 times its share of
+    records.csv (benchmarks/RESULTS.md, "Deduplication at scale"); this asks
+    for 8 times, from a floor of 1000 MB, doubled on a second attempt.
+    """
+    return (1000 + 8 * int(input.size_mb) // max(DEDUP_SHARDS, 1)) * attempt
+
+
+def dedup_share_runtime(wildcards, input, attempt):
+    """Wall time (minutes) of a keys or compare job: 10 plus 1 per 10 MB of its share."""
+    return (10 + int(input.size_mb) // (10 * max(DEDUP_SHARDS, 1))) * attempt
+
+
 def dedup_shard_dirs(prefix):
     """The folders of each shard (or chunk) of the sharded deduplication, if sharded."""
     return [f"results/records/dedup_shards/{prefix}_{n}" for n in range(DEDUP_SHARDS)]

@@ -70,6 +70,9 @@ rule dedup_keys:
         chunk=r"\d+",
     conda:
         "../../environment.yml"
+    resources:
+        mem_mb=dedup_share_mem_mb,
+        runtime=dedup_share_runtime,
     params:
         shards=DEDUP_SHARDS,
     message:
@@ -81,6 +84,8 @@ rule dedup_keys:
 rule dedup_compare:
     input:
         chunks=dedup_shard_dirs("keys/chunk"),
+        # not read: sizes the job's resources (its share of the records)
+        records=rules.import_records.output.records,
     output:
         temp(directory("results/records/dedup_shards/compared/shard_{shard}")),
     log:
@@ -89,6 +94,9 @@ rule dedup_compare:
         shard=r"\d+",
     conda:
         "../../environment.yml"
+    resources:
+        mem_mb=dedup_share_mem_mb,
+        runtime=dedup_share_runtime,
     params:
         shards=DEDUP_SHARDS,
     message:

@@ -16,6 +16,7 @@ by blocking-key shard for a cluster, with the same tables.
 from __future__ import annotations
 
 from evsynth.records.dedup.api import (
+    TABLES,
     DedupCounts,
     DedupResult,
     dedup_file,
@@ -25,6 +26,7 @@ from evsynth.records.dedup.api import (
 )
 
 __all__ = [
+    "TABLES",
     "DedupCounts",
     "DedupResult",
     "dedup_file",

@@ -95,6 +95,14 @@ SUMMARY_COLUMNS = (
     "n_duplicates_of_earlier",
     "n_unique_new",
 )
+#: The tables a deduplication writes, in the order written.
+TABLES = (
+    "unique.csv",
+    "clusters.csv",
+    "dedup_pairs.csv",
+    "dedup_review.csv",
+    "dedup_summary.csv",
+)
 _IDENTIFIERS = ("doi", "pmid", "accession")
 #: Rows converted or written at a time.
 _ROWS = 50_000
@@ -159,6 +167,30 @@ def read_decisions(path: str | Path) -> pd.DataFrame:
     from evsynth.validation import read_table  # jsonschema only when needed
 
     return read_table(path, "dedup_decisions")
+
+
+def load_verdicts(
+    decisions: str | Path | pd.DataFrame | None,
+) -> tuple[pd.DataFrame | None, str]:
+    """Return reviewers' verdicts and their source's name, for messages.
+
+    A file that does not exist is no verdicts (a review has none at first).
+
+    Parameters
+    ----------
+    decisions : str, Path, pandas.DataFrame or None
+        A decisions file (:func:`read_decisions`), verdicts read already, or none.
+
+    Returns
+    -------
+    (pandas.DataFrame or None, str)
+        The verdicts, and the file's name (``dedup_decisions.csv`` otherwise).
+    """
+    if isinstance(decisions, pd.DataFrame):
+        return decisions, "dedup_decisions.csv"
+    if decisions is not None and Path(decisions).is_file():
+        return read_decisions(decisions), str(decisions)
+    return None, "dedup_decisions.csv"
 
 
 # ---------------------------------------------------------------------------
@@ -316,10 +348,30 @@ def _missing(value: object) -> bool:
     )
 
 
-def _update(value: object) -> int:
+def _update(
+    value: object,
+    file: str = "",
+    line: int | None = None,
+    row: int | None = None,
+    column: str | None = None,
+) -> int:
+    """Return a record's search update, a whole number >= 0 (0 when empty)."""
     if _missing(value):
         return 0
-    return int(float(value or 0))  # type: ignore[arg-type]
+    try:
+        number = float(value or 0)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (number >= 0 and number.is_integer()):
+        raise InputError(
+            f"invalid update {value!r}",
+            file=file,
+            line=line,
+            row=row,
+            column=column,
+            expected="the search update: 0, 1, 2, ... (0 when empty)",
+        )
+    return int(number)
 
 
 def records_from_frame(
@@ -337,7 +389,12 @@ def records_from_frame(
     _check_ids(ids, id_column, source)
     has_updates = bool(update_column) and update_column in frame.columns
     updates = (
-        [_update(u) for u in frame[update_column]] if has_updates else [0] * len(frame)
+        [
+            _update(u, source, row=i, column=update_column)
+            for i, u in enumerate(frame[update_column], start=1)
+        ]
+        if has_updates
+        else [0] * len(frame)
     )
     names = [str(c).strip().lower() for c in frame.columns]
     fields: list[dict[str, str]] = []
@@ -553,9 +610,13 @@ def records_from_file(
             pool = None
             pending: collections.deque = collections.deque()
             chunk: list[list[str]] = []
-            for _, cells in rows:
+            for line, cells in rows:
                 ids.append(cells[id_at])
-                updates.append(_update(cells[update_at]) if update_at >= 0 else 0)
+                updates.append(
+                    _update(cells[update_at], str(path), line, len(ids), update_column)
+                    if update_at >= 0
+                    else 0
+                )
                 chunk.append(cells)
                 if len(chunk) < _WORKER_ROWS:
                     continue
@@ -1212,9 +1273,7 @@ def dedup_file(
     DedupCounts
         Records, clusters and pairs to review.
     """
-    verdicts = None
-    if decisions is not None and Path(decisions).is_file():
-        verdicts = read_decisions(decisions)
+    verdicts, source = load_verdicts(decisions)
     folder = Path(out_dir)
     with paused_gc():
         # the fields' temporary file goes next to the outputs if their folder
@@ -1228,7 +1287,7 @@ def dedup_file(
         try:
             table = compare_records(data)
             data.keys = None
-            table, labels, outcome = decide(data, table, verdicts, str(decisions))
+            table, labels, outcome = decide(data, table, verdicts, source)
             return write_outcome(data, table, labels, outcome, folder, id_column)
         finally:
             data.fields.close()  # type: ignore[union-attr]

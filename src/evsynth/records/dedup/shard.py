@@ -453,13 +453,7 @@ def gather(
         Records, clusters and pairs to review.
     """
     _check_counts(shards)
-    source = "dedup_decisions.csv"
-    verdicts = None
-    if isinstance(decisions, pd.DataFrame):
-        verdicts = decisions
-    elif decisions is not None and Path(decisions).is_file():
-        verdicts = api.read_decisions(decisions)
-        source = str(decisions)
+    verdicts, source = api.load_verdicts(decisions)
     folder = Path(out_dir)
     with api.paused_gc():
         data = api.records_from_file(
@@ -533,8 +527,10 @@ def dedup_sharded(
     decisions : str, Path or pandas.DataFrame, optional
         Reviewers' verdicts.
     work_dir : str or Path, optional
-        Folder for the stages' intermediate files (a temporary folder,
-        removed afterwards, by default).
+        Folder for the stages' intermediate files, kept. By default a
+        temporary folder next to ``out_dir`` (on the same disk as the outputs,
+        not the system's temporary folder, which may be small), removed
+        afterwards.
 
     Returns
     -------
@@ -542,11 +538,16 @@ def dedup_sharded(
         Records, clusters and pairs to review.
     """
     with contextlib.ExitStack() as stack:
-        work = (
-            Path(work_dir)
-            if work_dir is not None
-            else Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        )
+        if work_dir is not None:
+            work = Path(work_dir)
+        else:
+            # the nearest folder there is (nothing is made before the input is read)
+            near = next(p for p in Path(out_dir).resolve().parents if p.is_dir())
+            work = Path(
+                stack.enter_context(
+                    tempfile.TemporaryDirectory(prefix=".evsynth-shards-", dir=near)
+                )
+            )
         for chunk in range(chunks):
             write_keys(
                 records,
