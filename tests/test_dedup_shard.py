@@ -445,3 +445,22 @@ def test_cli_sharded_work_folder(tmp_path: Path, monkeypatch) -> None:
         f"shard_{s}" for s in range(3)
     ]
     assert _tables(kept) == _tables(out)
+
+
+def test_tables_written_in_many_small_blocks_are_the_same(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The gather's ranges of pairs and the writers' blocks of rows, made tiny."""
+    from evsynth.records.dedup import api, shard
+
+    rows = [_record(i, i % len(TITLES), i % 3, i % 4, i % 2, i // 9) for i in range(40)]
+    path = _write(tmp_path / "records.csv", rows)
+    dedup_file(path, tmp_path / "whole", id_column="ID")
+    whole = _tables(tmp_path / "whole")
+    assert whole["dedup_pairs.csv"].count(b"\n") > 20  # many ranges below
+    monkeypatch.setattr(shard, "_PAIRS_PER_RANGE", 3)
+    monkeypatch.setattr(api, "_ROWS", 2)
+    dedup_file(path, tmp_path / "blocks", id_column="ID")
+    dedup_sharded(path, tmp_path / "sharded", shards=3, chunks=2, id_column="ID")
+    assert _tables(tmp_path / "blocks") == whole
+    assert _tables(tmp_path / "sharded") == whole

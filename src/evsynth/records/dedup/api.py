@@ -13,6 +13,7 @@ import contextlib
 import csv
 import dataclasses
 import gc
+import itertools
 import logging
 import marshal
 import math
@@ -314,11 +315,14 @@ class Records:
         return match_keys(self.fields[index], self.updates[index])
 
 
-def _check_ids(ids: Iterable[str], id_column: str, source: str) -> None:
-    seen: dict[str, int] = {}
+def _check_ids(ids: Sequence[str], id_column: str, source: str) -> None:
+    # a set, not a dict of first rows: half the memory at millions of records;
+    # the first row of a repeated id is looked up once, for the message
+    seen: set[str] = set()
     for position, value in enumerate(ids, start=1):
         if value in seen or not value:
-            problem = f"repeated (first on row {seen[value]})" if value else "empty"
+            first = ids.index(value) + 1 if value else 0
+            problem = f"repeated (first on row {first})" if value else "empty"
             raise InputError(
                 f"record id {value!r} is {problem}",
                 file=source,
@@ -327,7 +331,7 @@ def _check_ids(ids: Iterable[str], id_column: str, source: str) -> None:
                 column=id_column,
                 expected="one unique id per record",
             )
-        seen[value] = position
+        seen.add(value)
 
 
 def _no_id_column(id_column: str, source: str) -> InputError:
@@ -848,12 +852,25 @@ def unique_columns(id_column: str, n: int = 1) -> list[str]:
     ]
 
 
+def _cluster_members(clusters: Clusters) -> Iterator[list[int]]:
+    """Yield each cluster's record numbers, its kept record first.
+
+    The arrays become Python lists a block of clusters at a time (whole, they
+    would take some 70 bytes a record).
+    """
+    n_clusters = len(clusters.starts) - 1
+    for low in range(0, n_clusters, _ROWS):
+        starts = clusters.starts[low : min(low + _ROWS, n_clusters) + 1].tolist()
+        order = clusters.order[starts[0] : starts[-1]].tolist()
+        base = starts[0]
+        for start, end in itertools.pairwise(starts):
+            yield order[start - base : end - base]
+
+
 def unique_rows(records: Records, clusters: Clusters) -> Iterator[tuple]:
     """Yield ``unique.csv``'s rows: one per cluster, in the order of the kept record."""
     ids, fields = records.ids, records.fields
-    order, starts = clusters.order.tolist(), clusters.starts.tolist()
-    for c in range(len(starts) - 1):
-        ordered = order[starts[c] : starts[c + 1]]
+    for ordered in _cluster_members(clusters):
         kept = ordered[0]
         group = sorted(ordered)
         if len(ordered) == 1:
@@ -884,8 +901,10 @@ def unique_rows(records: Records, clusters: Clusters) -> Iterator[tuple]:
 
 def cluster_rows(ids: Sequence[str], clusters: Clusters) -> Iterator[tuple[str, str]]:
     """Yield ``clusters.csv``'s rows: ``cluster_id, record_id`` in input order."""
-    for position, kept in enumerate(clusters.kept_of.tolist()):
-        yield ids[kept], ids[position]
+    for low in range(0, len(clusters.kept_of), _ROWS):
+        kept_of = clusters.kept_of[low : low + _ROWS].tolist()
+        for position, kept in enumerate(kept_of, start=low):
+            yield ids[kept], ids[position]
 
 
 def _flag(code: int) -> str:

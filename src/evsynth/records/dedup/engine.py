@@ -338,8 +338,8 @@ class PairTable:
             self.rules[int(c["rule"][k])],
         )
 
-    def select(self, keep: np.ndarray) -> PairTable:
-        """Return the pairs picked by an index or boolean array."""
+    def select(self, keep: np.ndarray | slice) -> PairTable:
+        """Return the pairs picked by an index or boolean array, or a slice."""
         return PairTable({n: a[keep] for n, a in self.columns.items()}, self.rules)
 
     def codes(self, n: int) -> np.ndarray:

@@ -34,7 +34,7 @@ import shutil
 import tempfile
 import zlib
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -329,6 +329,49 @@ def compare_shard(
 # Stage 3: gather
 
 
+class _Compared:
+    """The compare stage's tables, read one shard (or one range of it) at a time.
+
+    Each read maps the shard's arrays and lets them go when done, so that the
+    pages read count against the gather's memory only while they are used (a
+    mapping kept open would keep every page read so far: all the pairs of all
+    the shards by the end of ``dedup_pairs.csv``).
+    """
+
+    def __init__(self, compared_dir: Path, shards: int, n: int) -> None:
+        self.folders = [compared_dir / f"shard_{shard}" for shard in range(shards)]
+        for shard, folder in enumerate(self.folders):
+            _, meta = _load_table(folder)
+            if (meta["shard"], meta["shards"], meta["records"]) != (shard, shards, n):
+                raise InputError(
+                    "written for another shard count or records file",
+                    file=folder / "meta.json",
+                    expected=f"shard {shard} of {shards}, {n} records",
+                )
+
+    def __iter__(self) -> Iterator[PairTable]:
+        """Yield each shard's table, mapped (drop it before taking the next)."""
+        for folder in self.folders:
+            yield _load_table(folder)[0]
+
+    def pairs(self) -> int:
+        """Return the number of pair rows in all the shards."""
+        return sum(len(table) for table in self)
+
+    def between(self, low: int, high: int) -> list[PairTable]:
+        """Return each shard's pairs whose first record is in ``[low, high)``, copied."""
+        pieces = []
+        for table in self:
+            start, end = np.searchsorted(table.columns["i"], [low, high])
+            pieces.append(
+                PairTable(
+                    {k: np.array(v[start:end]) for k, v in table.columns.items()},
+                    table.rules,
+                )
+            )
+        return pieces
+
+
 def _decisive(table: PairTable, endpoint: np.ndarray) -> np.ndarray:
     """Which pairs the clustering or the review table needs.
 
@@ -353,7 +396,7 @@ def _decisive(table: PairTable, endpoint: np.ndarray) -> np.ndarray:
 
 
 def _endpoints(
-    tables: Sequence[PairTable], ids: Sequence[str], decisions: pd.DataFrame | None
+    tables: Iterable[PairTable], ids: Sequence[str], decisions: pd.DataFrame | None
 ) -> np.ndarray:
     """Mark the records of duplicate pairs and of reviewers' verdicts."""
     endpoint = np.zeros(len(ids), dtype=bool)
@@ -376,7 +419,7 @@ def _unique_sorted(table: PairTable, n: int) -> PairTable:
 
 
 def _shard_pairs(
-    shards: Sequence[PairTable],
+    shards: _Compared,
     decided: PairTable,
     outcome: np.ndarray,
     n: int,
@@ -387,23 +430,14 @@ def _shard_pairs(
     ``decided`` (the decisive pairs, reviewers' verdicts applied) wins over a
     shard's row of the same pair; other pairs were merged with nothing.
     """
-    total = sum(len(t) for t in shards) + len(decided)
+    total = shards.pairs() + len(decided)
     ranges = max(1, -(-total // _PAIRS_PER_RANGE))
     bounds = [n * r // ranges for r in range(ranges + 1)]
-    pieces_of = [decided, *shards]
     for low, high in itertools.pairwise(bounds):
-        pieces = []
-        for table in pieces_of:
-            column = table.columns["i"]
-            start, end = np.searchsorted(column, [low, high])
-            pieces.append(
-                PairTable(
-                    {k: np.asarray(v[start:end]) for k, v in table.columns.items()},
-                    table.rules,
-                )
-            )
-        joined = concat_tables(pieces)
         start, end = np.searchsorted(decided.columns["i"], [low, high])
+        own = decided.select(slice(start, end))
+        joined = concat_tables([own, *shards.between(low, high)])
+        del own
         outcome_all = np.concatenate(
             [outcome[start:end], np.zeros(len(joined) - (end - start), np.int8)]
         )
@@ -466,23 +500,10 @@ def gather(
         )
         try:
             n = len(data)
-            tables = []
-            for shard in range(shards):
-                table, meta = _load_table(Path(compared_dir) / f"shard_{shard}")
-                if (meta["shard"], meta["shards"], meta["records"]) != (
-                    shard,
-                    shards,
-                    n,
-                ):
-                    raise InputError(
-                        "written for another shard count or records file",
-                        file=Path(compared_dir) / f"shard_{shard}" / "meta.json",
-                        expected=f"shard {shard} of {shards}, {n} records",
-                    )
-                tables.append(table)
-            endpoint = _endpoints(tables, data.ids, verdicts)
+            compared = _Compared(Path(compared_dir), shards, n)
+            endpoint = _endpoints(compared, data.ids, verdicts)
             decisive = concat_tables(
-                [t.select(np.flatnonzero(_decisive(t, endpoint))) for t in tables]
+                [t.select(np.flatnonzero(_decisive(t, endpoint))) for t in compared]
             )
             del endpoint
             decisive = _unique_sorted(decisive, max(n, 1))
@@ -495,7 +516,7 @@ def gather(
                 folder,
                 id_column,
                 pairs=_shard_pairs(
-                    tables, decided, outcome, max(n, 1), api.safe_ids(data.ids)
+                    compared, decided, outcome, max(n, 1), api.safe_ids(data.ids)
                 ),
             )
         finally:
