@@ -410,7 +410,9 @@ def test_worker_processes_give_the_same_tables(tmp_path: Path, monkeypatch) -> N
     # a row a worker cannot read is read again here, with the same error
     rows[12]["update"] = "soon"
     _write(path, rows)
-    with pytest.raises(InputError, match="row 13, column .update.: invalid update .soon."):
+    with pytest.raises(
+        InputError, match=r"row 13, column .update.: invalid update .soon."
+    ):
         dedup_file(path, tmp_path / "bad", id_column="ID", workers=2)
 
 

@@ -213,3 +213,67 @@ def test_workflow_copy_of_the_example_runs(tmp_path):
     shutil.copy(EXAMPLE, tmp_path / "effects.csv")
     result = run_effects(tmp_path / "effects.csv", EffectSettings.from_config({}))
     assert len(result.effects) == 30
+
+
+# --- effects.measure auto: a domain's rows give the measure its analyses pool --
+
+
+def _two_domains(tmp_path):
+    """Offending as 2x2 counts and as an odds ratio; anxiety as means."""
+    path = tmp_path / "effects.csv"
+    path.write_text(
+        "study_id,outcome,domain,timepoint,favourable,measure,events_t,n_t,"
+        "events_c,n_c,or_,or_lb,or_ub,mean_t,sd_t,mean_c,sd_c\n"
+        "s1,offending,offending,12m,lower,,18,150,30,150,,,,,,,\n"
+        "s2,offending,offending,12m,lower,OR,14,100,20,100,,,,,,,\n"
+        "s3,offending,offending,12m,lower,,,60,,60,0.5,0.25,1.0,,,,\n"
+        "s1,anxiety,anxiety,12m,lower,,,40,,40,,,,10,2,11,2\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_auto_gives_count_rows_the_measure_their_analysis_pools(tmp_path):
+    from evsynth.effects.api import write_analysis_effects
+
+    path = _two_domains(tmp_path)
+    out = tmp_path / "offending.csv"
+    write_analysis_effects(path, EffectSettings(), ["offending"], out, measure="RR")
+    rows = pd.read_csv(out).set_index("study_id")
+    # counts give the risk ratio (turned round: favourable lower)
+    assert rows.loc["s1", "measure"] == "RR"
+    assert rows.loc["s1", "yi"] == pytest.approx(-math.log((18 / 150) / (30 / 150)))
+    assert rows.loc["s1", "vi"] == pytest.approx(1 / 18 - 1 / 150 + 1 / 30 - 1 / 150)
+    # a row's own measure wins; an odds ratio gives no risk ratio (not excluded:
+    # the meta stage lists it as left out)
+    assert rows.loc["s2", "measure"] == "OR"
+    assert rows.loc["s3", "measure"] == "OR"
+    # without the analysis's measure, auto gives odds ratios as before
+    write_analysis_effects(path, EffectSettings(), ["offending"], out)
+    assert set(pd.read_csv(out)["measure"]) == {"OR"}
+    # a measure forced in the config wins over the analysis's
+    write_analysis_effects(
+        path, EffectSettings(measure="RD"), ["offending"], out, measure="RR"
+    )
+    forced = pd.read_csv(out).set_index("study_id")["measure"]
+    assert forced.to_dict() == {"s1": "RD", "s2": "OR"}  # s3's OR gives no RD
+
+
+def test_auto_follows_the_analyses_of_each_domain(tmp_path):
+    path = _two_domains(tmp_path)
+    analyses = [
+        {"name": "offending", "measure": "RR"},
+        {"name": "worry", "domains": ["anxiety"], "measure": "MD"},
+    ]
+    settings = EffectSettings.from_config({"measure": "auto"}, analyses)
+    assert settings.domain_measures == {"anxiety": "MD", "offending": "RR"}
+    effects = run_effects(path, settings).effects.set_index(["study_id", "domain"])
+    assert effects.loc[("s1", "offending"), "measure"] == "RR"
+    # means of an MD analysis: the mean difference, turned round, 11 - 10
+    assert effects.loc[("s1", "anxiety"), "measure"] == "MD"
+    assert effects.loc[("s1", "anxiety"), "yi"] == pytest.approx(1.0)
+    # a domain pooled on two measures gets neither: auto's own choice
+    both = [*analyses, {"name": "odds", "domains": ["offending"], "measure": "OR"}]
+    settings = EffectSettings.from_config({"measure": "auto"}, both)
+    assert settings.domain_measures == {"anxiety": "MD"}
+    assert EffectSettings.from_config({}).domain_measures == {}

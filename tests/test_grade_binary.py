@@ -38,7 +38,12 @@ from evsynth.grade.binary import (
 from evsynth.grade.certainty import DomainRating, rate
 from evsynth.grade.judgements import Judgement
 from evsynth.grade.rules import GradeSettings
-from evsynth.grade.sof import absolute_effect, effect_size_word, sof_row
+from evsynth.grade.sof import (
+    absolute_effect,
+    effect_size_word,
+    plain_language,
+    sof_row,
+)
 from evsynth.meta.analyses import MetaSettings
 from evsynth.meta.api import run_one
 
@@ -411,6 +416,100 @@ def test_a_risk_difference_is_shown_for_the_event():
     assert row.statement == "Mentoring reduces offending."
 
 
+def test_a_ratio_pooled_as_measured_is_shown_as_it_is():
+    # the meta stage pools offending as measured (favourable lower): RR 0.63
+    # (0.44 to 0.92); an older meta stage pooled it turned round: RR 1.58
+    # (1.09 to 2.27), which the summary of findings turns back
+    measured = _report("RR", math.log(0.63), math.log(0.44), math.log(0.92))
+    measured["favourable"] = "lower"
+    older = _report("RR", -math.log(0.63), -math.log(0.92), -math.log(0.44))
+    rows = []
+    for report, turned in ((measured, False), (older, None)):
+        rows.append(
+            sof_row(report, _certainty(report), participants=5000,
+                    intervention="Mentoring", mid=None, smd_sizes=(0.2, 0.5, 0.8),
+                    comparator=0.2, direction="lower", turned=turned)
+        )  # fmt: skip
+    new, old = rows
+    assert new.relative_effect == old.relative_effect == "RR 0.63 (0.44 to 0.92)"
+    assert new.absolute_effect == old.absolute_effect
+    assert new.absolute_effect.endswith(
+        "74 fewer per 1,000 (from 112 fewer to 16 fewer)"
+    )
+    assert new.statement == old.statement == "Mentoring reduces offending."
+    # only the older report's forest plot shows another ratio, and says so
+    assert not any("inverse" in n for n in new.notes)
+    assert any("shows its inverse" in n for n in old.notes)
+
+
+def test_a_report_of_an_older_meta_stage_is_turned_back(binary_review, tmp_path):
+    tmp, graded = binary_review
+    report = json.loads((tmp / "offending.json").read_text(encoding="utf-8"))
+    # as the meta stage wrote it before it pooled such events as measured
+    del report["favourable"]
+    pooled = report["pooled"]
+    for low, high in (("ci_lb", "ci_ub"), ("pi_lb", "pi_ub")):
+        if pooled.get(low) is not None:  # no prediction interval under EE
+            pooled[low], pooled[high] = -pooled[high], -pooled[low]
+    pooled["estimate"] = -pooled["estimate"]
+    for study in report["studies"]:
+        study["yi"] = -study["yi"]
+    path = tmp_path / "offending.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+    config = {"meta": {"analyses": [{"name": "offending", "measure": "RR"}]},
+              "grade": {"intervention": "Mentoring"}}  # fmt: skip
+    (older,) = run_grade([path], config, inputs_dir=tmp / "inputs").rows
+    now = _row(graded, "offending")
+    assert older.relative_effect == now.relative_effect == "RR 0.63 (0.44 to 0.92)"
+    assert older.absolute_effect == now.absolute_effect
+    assert any("shows its inverse" in n for n in older.notes)
+    imprecision = _domain(graded, "offending", "imprecision")
+    assert "95% CI RR 0.44 to 0.92" in imprecision.footnote()
+
+
+def test_the_conclusion_of_an_event_better_when_lower():
+    # CI of the log RR of offending below 0: fewer offences, a benefit, when
+    # lower is better; the same CI of an outcome better when higher is a harm
+    report = _report("RR", math.log(0.63), math.log(0.44), math.log(0.92))
+    levels = {"a": "high", "b": "low"}
+    lower = rules.risk_of_bias(report, levels, GradeSettings(lower_better=True))
+    higher = rules.risk_of_bias(report, levels, GradeSettings())
+    assert lower.numbers["conclusion"] == "benefit"
+    assert higher.numbers["conclusion"] == "harm"
+
+
+@pytest.mark.parametrize(
+    ("certainty", "estimate", "size", "expected"),
+    [
+        # GRADE guidance 26: the verb follows the certainty, for the event
+        ("high", -0.4, "important", "Mentoring reduces offending."),
+        ("moderate", -0.4, "important", "Mentoring likely reduces offending."),
+        ("low", -0.4, "important", "Mentoring may reduce offending."),
+        ("high", 0.4, "important", "Mentoring increases offending."),
+        ("moderate", 0.4, "", "Mentoring likely increases offending."),
+        ("low", 0.4, "small", "Mentoring may increase offending slightly."),
+        ("high", -0.4, "large", "Mentoring results in a large reduction in offending."),
+        (
+            "low",
+            0.4,
+            "moderate",
+            "Mentoring may result in a moderate increase in offending.",
+        ),
+        (
+            "moderate",
+            -0.01,
+            "trivial",
+            "Mentoring likely results in little to no difference in offending.",
+        ),
+    ],
+)
+def test_statements_of_an_event(certainty, estimate, size, expected):
+    got = plain_language(
+        certainty, "Mentoring", "offending", estimate, size, event=True
+    )
+    assert got == expected
+
+
 def test_rows_counted_in_opposite_directions_keep_the_pooled_ratio():
     report = _report("OR", math.log(1.5), math.log(1.1), math.log(2.05))
     row = sof_row(report, _certainty(report), participants=5000,
@@ -528,7 +627,7 @@ def test_the_meta_inputs_carry_the_comparator_counts(binary_review):
 
 
 def test_end_to_end_risk_ratio_of_a_harmful_event(binary_review):
-    _, graded = binary_review
+    tmp, graded = binary_review
     row = _row(graded, "offending")
     mu, low, high = pooled_by_hand("RR")
     rr = [math.exp(v) for v in (mu, low, high)]
@@ -550,7 +649,12 @@ def test_end_to_end_risk_ratio_of_a_harmful_event(binary_review):
     # high, imprecision serious as proposed (below): moderate; fewer offences
     assert row.level == "moderate"
     assert row.statement == "Mentoring likely reduces offending."
-    assert any("the RR shown is that of the event as measured" in n for n in row.notes)
+    # the meta stage pooled the event as measured, so the forest plot shows the
+    # same ratio and no note has to say otherwise
+    report = json.loads((tmp / "offending.json").read_text(encoding="utf-8"))
+    assert report["favourable"] == "lower"
+    assert report["pooled"]["estimate"] == pytest.approx(mu, rel=1e-9)
+    assert not any("inverse" in n for n in row.notes)
 
 
 def test_end_to_end_ois_and_who_decided(binary_review):
@@ -678,7 +782,9 @@ def test_the_report_shows_the_notes_on_binary_outcomes(binary_review):
         "CI) to an assumed comparator risk of 200 per 1,000: 60 events in 300 "
         "participants of the comparator groups of 3 studies"
     )
-    assert "the RR shown is that of the event as measured" in notes[1]
+    # one note per analysis, on its comparator risk; none on an inverse ratio
+    assert [n.split(":")[0] for n in notes] == [r.outcome for r in graded.rows]
+    assert not any("inverse" in n for n in notes)
     assert all(n in sof_note(grade) for n in notes)
     assert "Cochrane Handbook section 14.1.5" in methods_text(grade, {})
     # an event that is better when higher was not turned round: one note only

@@ -202,3 +202,101 @@ def test_risk_of_bias_column_and_sensitivity_without_high_risk(example):
     assert forest.extra_columns[-1] == "RoB"
     labels = {row.label: row.extra["RoB"] for row in forest.rows}
     assert labels[ids[0]] == "High" and labels[ids[2]] == "Low"
+
+
+# --- binary analyses: an event that is better when lower, pooled as measured --
+
+#: study, events and participants with the intervention, with the comparator
+_COUNTS = [("s1", 18, 150, 30, 150), ("s2", 14, 100, 20, 100), ("s3", 6, 50, 10, 50)]
+
+
+def _binary_rows(favourable: list[str]) -> pd.DataFrame:
+    """Effects of 2x2 counts as the effects stage signs them (log OR, turned round
+    where ``favourable`` is lower), the rows of offending."""
+    rows = []
+    for (study, a, n1, c, n2), fav in zip(_COUNTS, favourable, strict=True):
+        yi = math.log(a * (n2 - c) / ((n1 - a) * c))
+        vi = 1 / a + 1 / (n1 - a) + 1 / c + 1 / (n2 - c)
+        flipped = fav == "lower"
+        rows.append({"study_id": study, "outcome": "offending", "domain": "offending",
+                     "timepoint": "12m", "months": 12, "measure": "OR",
+                     "yi": -yi if flipped else yi, "vi": vi, "favourable": fav,
+                     "sign_flipped": flipped, "n_t": n1, "n_c": n2})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _by_hand() -> tuple[float, float, float]:
+    """Inverse-variance (equal effects, z) log OR of offending as measured."""
+    ys = [math.log(a * (n2 - c) / ((n1 - a) * c)) for _, a, n1, c, n2 in _COUNTS]
+    ws = [
+        1 / (1 / a + 1 / (n1 - a) + 1 / c + 1 / (n2 - c)) for _, a, n1, c, n2 in _COUNTS
+    ]
+    mu = sum(w * y for w, y in zip(ws, ys, strict=True)) / sum(ws)
+    half = 1.959963984540054 * math.sqrt(1 / sum(ws))
+    return mu, mu - half, mu + half
+
+
+def test_an_event_better_when_lower_is_pooled_as_measured():
+    from evsynth.meta.analyses import run_analysis
+    from evsynth.meta.figures import forest_data
+
+    settings = MetaSettings(method="EE", test="z")
+    spec = AnalysisSpec("offending", ("offending",), "OR", label="Offending")
+    result = run_analysis(_binary_rows(["lower"] * 3), None, spec, settings)
+    report = result.report
+    assert report["favourable"] == "lower"
+    pooled = report["pooled"]
+    # the OR of offending (fewer offences: below 1), not its inverse
+    mu, low, high = _by_hand()
+    assert [pooled["estimate"], pooled["ci_lb"], pooled["ci_ub"]] == pytest.approx(
+        [mu, low, high], rel=1e-9
+    )
+    assert round(math.exp(mu), 2) == 0.58
+    assert [s["yi"] for s in report["studies"]] == pytest.approx(
+        [math.log(a * (n2 - c) / ((n1 - a) * c)) for _, a, n1, c, n2 in _COUNTS]
+    )
+    forest = forest_data(result, settings)
+    assert forest is not None
+    assert forest.overall.estimate == pytest.approx(mu, rel=1e-9)
+    assert (forest.left_label, forest.right_label) == (
+        "Favours intervention",
+        "Favours comparison",
+    )
+
+
+def test_turning_an_event_back_changes_only_signs():
+    from evsynth.meta.analyses import run_analysis
+
+    spec = AnalysisSpec("offending", ("offending",), "OR")
+    settings = MetaSettings()  # REML, Knapp-Hartung
+    turned = run_analysis(_binary_rows(["lower"] * 3), None, spec, settings).report
+    # the same rows, as the event is counted: an event better when higher
+    kept = run_analysis(_binary_rows(["higher"] * 3), None, spec, settings).report
+    assert (turned["favourable"], kept["favourable"]) == ("lower", "higher")
+    a, b = turned["pooled"], kept["pooled"]
+    for key in ("estimate", "pval", "tau2", "I2", "Q", "se"):
+        assert a[key] == pytest.approx(b[key], rel=1e-12, abs=1e-15), key
+    assert (a["ci_lb"], a["ci_ub"]) == pytest.approx((b["ci_lb"], b["ci_ub"]))
+
+
+def test_events_counted_in_opposite_directions_stay_signed_for_the_intervention():
+    from evsynth.meta.analyses import run_analysis
+    from evsynth.meta.figures import forest_data
+
+    settings = MetaSettings(method="EE", test="z")
+    spec = AnalysisSpec("offending", ("offending",), "OR")
+    result = run_analysis(
+        _binary_rows(["lower", "lower", "higher"]), None, spec, settings
+    )
+    assert result.report["favourable"] == "mixed"
+    # rows as the effects stage signed them: the first two turned round
+    ys = [s["yi"] for s in result.report["studies"]]
+    assert ys[0] > 0 and ys[1] > 0 and ys[2] < 0
+    forest = forest_data(result, settings)
+    assert forest is not None
+    assert forest.left_label == "Favours comparison"
+
+
+def test_continuous_analyses_say_nothing_of_the_event(example):
+    _folder, _table, _info, _settings, results = example
+    assert all("favourable" not in r.report for r in results)

@@ -17,7 +17,7 @@ from evsynth.report.build import build_report, build_tables
 from evsynth.report.exports import CSV_COLUMNS, export_included
 from evsynth.report.office import DOCX_TABLES, SHEETS
 from evsynth.report.page import MISSING, SECTIONS
-from evsynth.report.tables import SOF_COLUMNS
+from evsynth.report.sof import UNRATED_COLUMNS
 from tests.conftest import example_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -404,7 +404,7 @@ def test_document_without_grade_results_leaves_certainty_to_the_team(tmp_path, c
     shutil.rmtree(results / "grade")
     build_tables(results, config, REVIEW, tmp_path / "out")
     sof = docx.Document(str(tmp_path / "out" / "tables.docx")).tables[0]
-    assert [c.text for c in sof.rows[0].cells] == list(SOF_COLUMNS)
+    assert [c.text for c in sof.rows[0].cells] == list(UNRATED_COLUMNS)
     assert len(sof.rows) == 1 + len(summary_rows())
     first = [c.text for c in sof.rows[1].cells]
     assert first[:2] == ["Mental health", "13"]
@@ -775,3 +775,53 @@ def test_included_reports_round_trip_through_rispy(tmp_path):
     export_included(RESULTS, REVIEW, again)
     for path in paths:
         assert (again / path.name).read_bytes() == path.read_bytes()
+
+
+# --- an event that is better when lower, pooled as measured ----------------------
+
+
+def _offending(favourable: str | None) -> dict:
+    """An OR analysis of offending: OR 0.58 (0.45 to 0.75), as the meta stage writes."""
+    import math
+
+    report = {
+        "analysis": "offending",
+        "measure": "OR",
+        "k": 5,
+        "pooled": {"k": 5, "estimate": math.log(0.58), "ci_lb": math.log(0.45),
+                   "ci_ub": math.log(0.75), "pval": 0.004, "pi_lb": math.log(0.45),
+                   "pi_ub": math.log(0.75)},
+    }  # fmt: skip
+    if favourable:
+        report["favourable"] = favourable
+    return report
+
+
+def test_report_words_follow_the_side_that_favours_the_intervention():
+    from evsynth.report.formatting import lower_better_note, scale_of_report
+    from evsynth.report.loading import Analysis
+    from evsynth.report.meta_text import _pooled_sentence
+
+    lower = scale_of_report(_offending("lower"))
+    text = _pooled_sentence(_offending("lower"), lower, "95")
+    assert text.startswith(
+        "Across five studies the pooled effect was OR = 0.58 (95% CI"
+    )
+    assert "lies below 1: the effect favours the intervention." in text
+    assert lower.favouring == "values below 1 favour the intervention"
+    # the same numbers of an event better when higher favour the comparison
+    higher = scale_of_report(_offending("higher"))
+    assert "lies below 1: the effect favours the comparison." in _pooled_sentence(
+        _offending("higher"), higher, "95"
+    )
+    assert higher.favouring == "values above 1 favour the intervention"
+    assert scale_of_report(_offending(None)) == higher
+    analyses = [
+        Analysis("offending", "Offending", _offending("lower")),
+        Analysis("stability", "Stability", _offending("higher")),
+    ]
+    assert lower_better_note(analyses) == (
+        "; for Offending, an event that is better when lower, values below no "
+        "effect favour it"
+    )
+    assert lower_better_note(analyses[1:]) == ""

@@ -281,11 +281,15 @@ def _cmd_effects(args: argparse.Namespace) -> int:
     from evsynth.effects.compute import EffectSettings
 
     section: dict = {}
+    analyses: list = []
     if args.config:
-        section = dict(_load_config(args.config)["effects"])
+        config = _load_config(args.config)
+        section = dict(config["effects"])
+        # with measure auto, a domain's rows give the measure its analyses pool
+        analyses = list((config.get("meta") or {}).get("analyses") or [])
     if args.measure:
         section["measure"] = args.measure
-    settings = EffectSettings.from_config(section)
+    settings = EffectSettings.from_config(section, analyses)
     result = run_effects(args.input, settings, studies=args.studies)
     write_effects(result, args.out, excluded=args.excluded)
     log.info(
@@ -466,8 +470,11 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     )
     write_grade(result, out_dir, title=config.get("review_title", ""))
     for row in result.rows:
+        # the summary of findings' columns: relative effect only where the
+        # measure has one (OR, RR), absolute effect where it can be computed
+        effects = [row.participants_studies, row.relative_effect, row.absolute_effect]
         print(
-            f"{row.outcome}: {row.participants_studies}; {row.absolute_effect}; "
+            f"{row.outcome}: {'; '.join(e for e in effects if e)}; "
             f"{row.certainty}. {row.statement}"
         )
         for letter, text in row.footnotes:
@@ -1011,14 +1018,17 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["SMD", "MD", "OR", "RR", "RD", "OR2DL"],
         default=None,
         help="measure every row must give (default: SMD for continuous rows, "
-        "log OR for binary ones); OR2DL: SMD, binary rows converted (logistic)",
+        "log OR for binary ones, or with --config the measure the analyses of a "
+        "row's domain pool where the row can give it); OR2DL: SMD, binary rows "
+        "converted (logistic)",
     )
     p.add_argument(
         "--config",
         default=None,
         metavar="FILE",
-        help="config whose effects section sets imputed r, default ICC, "
-        "tolerance and binary_to_smd (default: the built-in defaults)",
+        help="config whose effects section sets the measure, imputed r, default "
+        "ICC, tolerance and binary_to_smd, and whose meta.analyses give each "
+        "domain's measure under measure auto (default: the built-in defaults)",
     )
     p.add_argument(
         "--excluded",

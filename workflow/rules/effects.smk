@@ -1,5 +1,7 @@
 # Effect-size stage: one effect size per extraction row, with its method.
 
+from evsynth.effects.compute import domain_measures
+
 
 rule effects:
     input:
@@ -19,6 +21,7 @@ rule effects:
         "../../environment.yml"
     params:
         settings=config["effects"],
+        domain_measures=domain_measures(config["meta"]["analyses"]),
         version=EVSYNTH_VERSION,
     message:
         "Computing effect sizes from {input.table}"

@@ -18,6 +18,9 @@ rule effects_for_analysis:
     params:
         settings=config["effects"],
         domains=analysis_domains,
+        measure=lambda wildcards: analysis_spec(wildcards.analysis).get(
+            "measure", "SMD"
+        ),
         rows=analysis_rows_hash,
         version=EVSYNTH_VERSION,
     message:

@@ -11,4 +11,5 @@ with script_main(snakemake.log[0]):
         snakemake.params.domains,
         snakemake.output[0],
         studies=snakemake.input.studies[0] if snakemake.input.studies else None,
+        measure=snakemake.params.measure,
     )

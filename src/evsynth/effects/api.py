@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from evsynth.effects.compute import (
@@ -92,6 +93,7 @@ def write_analysis_effects(
     domains: Sequence[str],
     out: str | Path,
     studies: str | Path | None = None,
+    measure: str | None = None,
 ) -> None:
     """Compute and write the effect sizes of the rows of some outcome domains.
 
@@ -99,7 +101,12 @@ def write_analysis_effects(
     row reruns only the analyses of its domain. ``source_row`` still gives the
     row's position in the whole extraction table. Those rows are checked as
     :func:`run_effects` checks them (duplicates, studies of ``studies``).
+    ``measure`` is the analysis's: with ``effects.measure`` auto, rows without
+    a measure of their own give it where they can (event counts of an RR or RD
+    analysis, means of an MD analysis; ``EffectSettings.domain_measures``).
     """
+    if measure is not None:
+        settings = replace(settings, domain_measures={str(d): measure for d in domains})
     table = read_effects(path)
     subset = table[table["domain"].isin(list(domains))]
     check_rows(subset, path, study_ids(studies), studies or "studies.csv")

@@ -173,8 +173,9 @@ class EffectSettings:
     Parameters
     ----------
     measure : str
-        ``auto`` (SMD for continuous rows, log OR for binary ones) or a measure
-        to force: SMD, MD, OR, RR, RD, or OR2DL (SMD, binary rows converted).
+        ``auto`` (SMD for continuous rows, log OR for binary ones, unless
+        ``domain_measures`` says otherwise) or a measure to force: SMD, MD,
+        OR, RR, RD, or OR2DL (SMD, binary rows converted).
     binary_to_smd : str
         ``none``, ``logistic`` (Hasselblad & Hedges; Chinn 2000) or ``cox``:
         whether and how binary rows are put on the SMD scale when the measure
@@ -188,6 +189,12 @@ class EffectSettings:
     tolerance : float
         Largest difference allowed between two complete sets of one row (on
         the row's measure).
+    domain_measures : mapping of str to str
+        With ``measure`` auto, the measure the analyses of an outcome domain
+        pool (``meta.analyses``; :meth:`from_config`): a row of the domain
+        without a ``measure`` of its own gives it where its statistics can
+        (event counts an RR or RD, means an MD); other rows are computed as
+        ``auto`` says, and the meta stage lists them as left out.
     """
 
     measure: str = "auto"
@@ -196,10 +203,26 @@ class EffectSettings:
     default_icc: float = 0.1
     exact_correction: bool = True
     tolerance: float = 0.05
+    domain_measures: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> EffectSettings:
-        """Build settings from the validated ``effects`` config section."""
+    def from_config(
+        cls,
+        section: Mapping[str, Any],
+        analyses: Iterable[Mapping[str, Any]] = (),
+    ) -> EffectSettings:
+        """Build settings from the validated ``effects`` config section.
+
+        Parameters
+        ----------
+        section : mapping
+            The ``effects`` section.
+        analyses : iterable of mapping
+            ``meta.analyses`` (``name``, ``domains``, ``measure``), for
+            ``domain_measures``: each domain pooled by analyses of one measure
+            gets that measure (a domain that analyses pool on different
+            measures gets none).
+        """
         return cls(
             measure=str(section.get("measure", "auto")),
             binary_to_smd=str(section.get("binary_to_smd", "none")),
@@ -207,7 +230,27 @@ class EffectSettings:
             default_icc=float(section.get("default_icc", 0.1)),
             exact_correction=section.get("smd_correction", "exact") == "exact",
             tolerance=float(section.get("tolerance", 0.05)),
+            domain_measures=domain_measures(analyses),
         )
+
+
+def domain_measures(analyses: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Return each outcome domain's measure, where its analyses agree on one.
+
+    Parameters
+    ----------
+    analyses : iterable of mapping
+        ``meta.analyses`` entries: ``name``, ``domains`` (default ``[name]``),
+        ``measure`` (default SMD).
+    """
+    seen: dict[str, set[str]] = {}
+    for analysis in analyses:
+        domains = analysis.get("domains") or [analysis.get("name")]
+        for domain in domains:
+            seen.setdefault(str(domain), set()).add(
+                str(analysis.get("measure") or "SMD")
+            )
+    return {d: next(iter(m)) for d, m in sorted(seen.items()) if len(m) == 1}
 
 
 @dataclass
@@ -446,7 +489,13 @@ def _target(
     """Return the measure a row is computed on, before any scale conversion."""
     if which.kind == GENERIC:
         return str(row["measure"])
-    wanted = str(row["measure"]) if _filled(row, "measure") else settings.measure
+    if _filled(row, "measure"):
+        wanted = str(row["measure"])
+    elif settings.measure == "auto":
+        # the measure the row's domain is pooled on, where the row can give it
+        wanted = settings.domain_measures.get(str(row.get("domain")), "auto")
+    else:
+        wanted = settings.measure
     if which.kind == BINARY:
         if wanted in ("RR", "RD") and which.name == "counts":
             return wanted

@@ -136,6 +136,19 @@ def _read_report(path: Path) -> dict[str, Any]:
     return data
 
 
+def _favourable(report: Mapping[str, Any]) -> str | None:
+    """Return the ``favourable`` (higher, lower, mixed) of a binary analysis, or None.
+
+    The meta stage writes it for OR, RR and RD analyses, whose values are then
+    of the event as measured unless ``mixed``
+    (:func:`evsynth.meta.analyses.run_analysis`).
+    """
+    value = report.get("favourable")
+    if str(report.get("measure") or "") not in BINARY_MEASURES:
+        return None
+    return str(value) if value in ("higher", "lower", "mixed") else None
+
+
 def _read_inputs(path: Path | None) -> pd.DataFrame | None:
     """Read an analysis's effect rows (None when there is no file)."""
     if path is None or not path.is_file():
@@ -254,12 +267,16 @@ def run_grade(
         ids = [str(s["study_id"]) for s in report.get("studies") or []]
         table = _read_inputs(Path(inputs_dir) / f"{name}.csv" if inputs_dir else None)
         participants = _participants(table, ids)
-        direction, comparator = None, None
+        direction, comparator = _favourable(report), None
         if table is not None and measure in BINARY_MEASURES:
             rows = pooled_rows(table, report, str(meta.get("timepoint", "latest")))
-            direction = event_direction(rows)
+            if direction is None:
+                direction = event_direction(rows)
             if direction != "mixed":
                 comparator = comparator_risk(rows, len(ids))
+        # a report with ``favourable`` pooled the event as measured; one without
+        # it (an older meta stage) pooled an unfavourable event turned round
+        turned = direction == "lower" and _favourable(report) is None
         spec = dict(analyses.get(name, {}))
         spec.setdefault("name", name)
         spec.setdefault("measure", measure)
@@ -269,10 +286,9 @@ def run_grade(
             power=result.settings["power"],
             bias_min_k=result.settings["bias_min_k"],
             ois_rrr=result.settings["ois_rrr"],
-            flipped=direction == "lower",
-            **mid_settings(
-                spec, measure, direction == "lower", result.settings["ratio_mid"]
-            ),
+            flipped=turned,
+            lower_better=direction == "lower" and not turned,
+            **mid_settings(spec, measure, turned, result.settings["ratio_mid"]),
         )
         risk = comparator.risk if comparator is not None else None
         proposals = propose(
@@ -297,6 +313,7 @@ def run_grade(
             comparator=risk,
             bounds=settings.mid_bounds if measure in RATIO_MEASURES else None,
             direction=direction,
+            turned=turned,
             comparator_basis=comparator.describe() if comparator is not None else "",
         )
         footnotes += len(row.footnotes)

@@ -1,12 +1,16 @@
 """Binary outcomes in GRADE: the event's direction, the comparator's risk, ratio MIDs.
 
-The meta stage pools effects signed so that a positive value favours the
+The effects stage signs effects so that a positive value favours the
 intervention (``favourable`` in effects.csv): the log OR or log RR of an event
 that is better when lower (offending, a placement breakdown) is turned round
-(``sign_flipped``). A summary of findings shows the ratio of the event as
-measured, and its absolute effect as more or fewer events, so the GRADE stage
-needs to know which way the analysis's rows were turned; it reads that, and
-the comparator groups' 2x2 counts, from the rows the meta stage pooled
+(``sign_flipped``). The meta stage turns a binary analysis of such an event back
+and pools it as measured (its report's ``favourable`` is ``lower``); an
+analysis whose rows count events in opposite directions stays turned round
+(``mixed``). A summary of findings shows the ratio of the event as measured,
+and its absolute effect as more or fewer events, so the GRADE stage needs to
+know which way the analysis was signed: it reads that from the report
+(``favourable``), or, for a report without it, from the rows pooled
+(:func:`event_direction`), and the comparator groups' 2x2 counts from those rows
 (``results/meta/inputs/ANALYSIS.csv``, the effects stage's columns, with
 ``events_t`` and ``events_c`` last).
 
@@ -33,6 +37,7 @@ import pandas as pd
 
 from evsynth.errors import InputError
 from evsynth.grade.rules import RATIO_MEASURES, RATIO_MID, ratio_bounds
+from evsynth.meta.analyses import event_direction
 
 __all__ = [
     "ComparatorRisk",
@@ -90,20 +95,6 @@ class ComparatorRisk:
         )
 
 
-def _flag(value: object) -> bool | None:
-    """Read a sign_flipped cell: True, False, or None when empty."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes"):
-        return True
-    if text in ("false", "0", "no"):
-        return False
-    return None
-
-
 def pooled_rows(
     table: pd.DataFrame, report: Mapping[str, Any], timepoint: str = "latest"
 ) -> pd.DataFrame:
@@ -138,33 +129,6 @@ def pooled_rows(
         if "measure" in table.columns:
             rows = rows[rows["measure"].astype(str) == measure]
     return rows[rows["study_id"].astype(str).isin(ids)]
-
-
-def event_direction(rows: pd.DataFrame) -> str | None:
-    """Which way an analysis's rows were signed: the event's favourable direction.
-
-    Returns
-    -------
-    str or None
-        ``"lower"`` when every row was turned round (``sign_flipped``: the
-        event is unfavourable), ``"higher"`` when none was, ``"mixed"`` when
-        some were; None when the table does not say (``sign_flipped`` and
-        ``favourable`` missing).
-    """
-    flags: list[bool] = []
-    if "sign_flipped" in rows.columns:
-        flags = [f for f in map(_flag, rows["sign_flipped"]) if f is not None]
-    if not flags and "favourable" in rows.columns:
-        flags = [
-            str(v).strip() == "lower"
-            for v in rows["favourable"]
-            if str(v).strip() in ("higher", "lower")
-        ]
-    if not flags:
-        return None
-    if all(flags):
-        return "lower"
-    return "mixed" if any(flags) else "higher"
 
 
 def comparator_risk(rows: pd.DataFrame, k: int) -> ComparatorRisk | None:

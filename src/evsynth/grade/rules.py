@@ -42,6 +42,8 @@ from typing import Any
 
 from scipy import stats
 
+from evsynth.meta.analyses import BINARY_MEASURES
+
 __all__ = [
     "BINARY_MEASURES",
     "DOMAINS",
@@ -96,8 +98,8 @@ I2_CONSIDERABLE = 75.0
 #: Handbook's guidance for these low-powered tests; subgroups use 0.05).
 SUBGROUP_P = 0.05
 EGGER_P = 0.10
-#: Measures of binary outcomes, and those of them that are ratios (log scale).
-BINARY_MEASURES = ("OR", "RR", "RD")
+#: Measures of binary outcomes that are ratios (log scale); BINARY_MEASURES
+#: (OR, RR, RD) comes from :mod:`evsynth.meta.analyses`.
 RATIO_MEASURES = ("OR", "RR")
 #: GRADE's default thresholds of an appreciable benefit or harm of a risk ratio
 #: (part 6, 64:1283-1293; GRADE Handbook 5.2.2.2): RR 0.75 and 1.25, a 25%
@@ -140,6 +142,11 @@ class GradeSettings:
         The analysis's effects were turned round (the event is unfavourable,
         ``favourable`` = lower): footnotes show OR, RR and RD of the event as
         measured, turned back.
+    lower_better : bool
+        The analysis's values favour the intervention when lower: a binary
+        analysis of an event that is better when lower, pooled as measured
+        (the report's ``favourable`` is ``lower``). Only the words of a
+        conclusion (benefit, harm) depend on it.
     """
 
     mid: float | None = None
@@ -151,6 +158,7 @@ class GradeSettings:
     ois_rrr: float = OIS_RRR
     ois_ratio: float | None = None
     flipped: bool = False
+    lower_better: bool = False
 
     def __post_init__(self) -> None:
         if self.mid_bounds is not None and not (
@@ -353,15 +361,18 @@ def starting_level(
 # --- risk of bias -----------------------------------------------------------------
 
 
-def _conclusion(pooled: Mapping[str, Any]) -> str | None:
-    """'benefit', 'harm' or 'unclear' (CI includes the null); None if not fitted."""
+def _conclusion(pooled: Mapping[str, Any], lower_better: bool = False) -> str | None:
+    """'benefit', 'harm' or 'unclear' (CI includes the null); None if not fitted.
+
+    Above the null is a benefit, or with ``lower_better`` a harm.
+    """
     low, high = _num(pooled.get("ci_lb")), _num(pooled.get("ci_ub"))
     if low is None or high is None:
         return None
     if low > 0:
-        return "benefit"
+        return "harm" if lower_better else "benefit"
     if high < 0:
-        return "harm"
+        return "benefit" if lower_better else "harm"
     return "unclear"
 
 
@@ -387,9 +398,10 @@ def risk_of_bias(
         Study id to its overall risk of bias on one scale (low, unclear,
         moderate, high; :func:`evsynth.rob.model.overall_by_study`).
     settings : GradeSettings, optional
-        For ``flipped`` (how the estimate is shown).
+        For ``flipped`` (how the estimate is shown) and ``lower_better``.
     """
     flipped = settings.flipped if settings is not None else False
+    lower_better = settings.lower_better if settings is not None else False
     studies = report.get("studies") or []
     weights = {str(s["study_id"]): float(s.get("weight") or 0.0) for s in studies}
     total = sum(weights.values())
@@ -401,10 +413,10 @@ def risk_of_bias(
         for level in ("low", "unclear", "moderate", "high", "none")
     }
     concerns = share["high"] + share["moderate"] + share["unclear"] + share["none"]
-    before = _conclusion(report.get("pooled") or {})
+    before = _conclusion(report.get("pooled") or {}, lower_better)
     sensitivity = report.get("sensitivity_without_high_rob") or {}
     after_pooled = sensitivity.get("pooled") or {}
-    after = _conclusion(after_pooled) if after_pooled else None
+    after = _conclusion(after_pooled, lower_better) if after_pooled else None
     changes = share["high"] > 0 and (after is None or after != before)
     numbers = {
         "weight_high": share["high"],

@@ -13,11 +13,13 @@ uncertain") and the size word follows the estimate against the thresholds
 differences). Effects are coded so that a positive estimate is favourable
 (``favourable`` in effects.csv), so a positive estimate is an improvement.
 
-Binary outcomes (OR, RR, RD) are shown for the event as measured: an analysis
-whose rows were turned round (an event that is better when lower, such as
-offending) is turned back, so the table prints the risk ratio of offending,
-not its inverse, and the absolute effect as more or fewer people with the
-event per 1,000. The absolute effect applies the relative effect to the
+Binary outcomes (OR, RR, RD) are shown for the event as measured, as the meta
+stage pools them (an event that is better when lower, such as offending, too:
+the report's ``favourable`` is ``lower``), so the table prints the risk ratio
+of offending, as the forest plot does, not its inverse, and the absolute effect
+as more or fewer people with the event per 1,000; the values of a report
+without ``favourable`` (an older meta stage, which pooled such an event turned
+round) are turned back. The absolute effect applies the relative effect to the
 assumed comparator risk (ACR; :mod:`evsynth.grade.binary`): with the
 intervention ``ACR * RR``, or ``ACR * OR / (1 - ACR + ACR * OR)`` (Cochrane
 Handbook 14.1.5), and the difference from the ACR per 1,000, with the CI of
@@ -117,26 +119,15 @@ def plain_language(
             f"The evidence is very uncertain about the effect of "
             f"{in_sentence(intervention)} on {outcome}."
         )
-    better = estimate > 0
-    change = "improvement" if better else "worsening"
-    # high states the effect, moderate says "likely", low "may" (base form)
-    verb = {
-        "high": "improves" if better else "worsens",
-        "moderate": "likely improves" if better else "likely worsens",
-        "low": "may improve" if better else "may worsen",
-    }[certainty]
-    if event:
-        change = "increase" if better else "reduction"
-        verb = {
-            "high": "increases" if better else "reduces",
-            "moderate": "likely increases" if better else "likely reduces",
-            "low": "may increase" if better else "may reduce",
-        }[certainty]
-    result = {
-        "high": "results",
-        "moderate": "likely results",
-        "low": "may result",
-    }[certainty]
+    up = estimate > 0
+    # (verb, noun) for a positive and for a negative estimate
+    words = (
+        (("increase", "increase"), ("reduce", "reduction"))
+        if event
+        else (("improve", "improvement"), ("worsen", "worsening"))
+    )
+    word, change = words[0] if up else words[1]
+    verb, result = _hedged(word, certainty), _hedged("result", certainty)
     if size == "trivial":
         return f"{intervention} {result} in little to no difference in {outcome}."
     if size in ("moderate", "large"):
@@ -144,6 +135,16 @@ def plain_language(
     if size == "small":
         return f"{intervention} {verb} {outcome} slightly."
     return f"{intervention} {verb} {outcome}."
+
+
+def _hedged(verb: str, certainty: str) -> str:
+    """Return a verb as GRADE guidance 26 words it at a certainty.
+
+    High states the effect ("improves"), moderate says "likely" ("likely
+    improves"), low "may" with the base form ("may improve").
+    """
+    forms = {"high": f"{verb}s", "moderate": f"likely {verb}s", "low": f"may {verb}"}
+    return forms[certainty]
 
 
 def in_sentence(name: str) -> str:
@@ -317,6 +318,7 @@ def sof_row(
     comparator: float | None = None,
     bounds: tuple[float, float] | None = None,
     direction: str | None = None,
+    turned: bool | None = None,
     comparator_basis: str = "",
 ) -> SofRow:
     """Build one analysis's row of the summary of findings.
@@ -345,12 +347,18 @@ def sof_row(
         The MID's thresholds on the analysis's scale when they differ (OR,
         RR), for the size word.
     direction : str, optional
-        Which way the analysis's rows were signed
-        (:func:`evsynth.grade.binary.event_direction`): ``lower`` (the event is
-        unfavourable and was turned round: it is turned back here),
-        ``higher``, ``mixed`` (rows counted in opposite directions: no single
-        event, so the ratio stays as pooled, above 1 favouring the
-        intervention, and no absolute effect), or None (as ``higher``).
+        Which direction of the event favours the intervention (the report's
+        ``favourable``, or :func:`evsynth.grade.binary.event_direction`):
+        ``lower`` (the event is unfavourable), ``higher``, ``mixed`` (rows
+        counted in opposite directions: no single event, so the ratio stays as
+        pooled, above 1 favouring the intervention, and no absolute effect),
+        or None (as ``higher``).
+    turned : bool, optional
+        The report's values of an unfavourable event are turned round (a
+        report of an older meta stage, without ``favourable``): they are
+        turned back here, and a note says the forest plot shows the inverse.
+        Default: ``direction == "lower"``; False for a report whose
+        ``favourable`` says the event was pooled as measured.
     comparator_basis : str
         Where the comparator risk comes from, for the note under the table.
     """
@@ -362,7 +370,9 @@ def sof_row(
     relative, absolute = "", ""
     binary = measure in BINARY_MEASURES and direction != "mixed"
     # the event as measured: turned back where the rows were turned round
-    sign = -1.0 if binary and direction == "lower" else 1.0
+    if turned is None:
+        turned = direction == "lower"
+    sign = -1.0 if binary and turned else 1.0
     event = sorted(sign * v for v in (low, high))
     event = [sign * estimate, *event]
     if measure in RATIO_MEASURES:

@@ -6,6 +6,16 @@ Where a study reports a domain at several time points, one is chosen
 one effect per study for the main model (Borenstein et al. 2009, ch. 24: the mean,
 with a variance that assumes correlation ``rho`` between the outcomes), and the
 three-level model and cluster-robust inference on all rows are reported beside it.
+
+Effects arrive signed so that a positive value favours the intervention (the
+effects stage turns round the rows whose ``favourable`` is ``lower``). A binary
+analysis (OR, RR, RD) whose rows all count an event that is better when lower
+(offending, a placement breakdown) is turned back and pooled as measured (the
+ratio of the event, not its inverse): its report says ``"favourable":
+"lower"``, its ratios below 1 favour the intervention, and its forest plot puts
+"Favours intervention" on the left. The turn changes only the sign of every
+estimate (the models are symmetric in it), so that the forest plot, the report
+and the summary of findings show the same ratio.
 """
 
 from __future__ import annotations
@@ -21,6 +31,9 @@ import pandas as pd
 from evsynth.errors import EvsynthError
 from evsynth.meta import bias, dependence, sensitivity, subgroups
 from evsynth.meta.rma import predict, rma, summary_dict, tau2_ci_qprofile
+
+#: Measures of binary outcomes (an event counted in each group).
+BINARY_MEASURES = ("OR", "RR", "RD")
 
 
 @dataclass(frozen=True)
@@ -202,6 +215,65 @@ def combine_within_studies(rows: pd.DataFrame, rho: float) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _flag(value: object) -> bool | None:
+    """Read a sign_flipped cell: True, False, or None when empty."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    return None
+
+
+def event_direction(rows: pd.DataFrame) -> str | None:
+    """Which way an analysis's rows were signed: the event's favourable direction.
+
+    Returns
+    -------
+    str or None
+        ``"lower"`` when every row was turned round (``sign_flipped``: the
+        event is unfavourable), ``"higher"`` when none was, ``"mixed"`` when
+        some were; None when the table does not say (``sign_flipped`` and
+        ``favourable`` missing, or no rows).
+    """
+    flags: list[bool] = []
+    if "sign_flipped" in rows.columns:
+        flags = [f for f in map(_flag, rows["sign_flipped"]) if f is not None]
+    if not flags and "favourable" in rows.columns:
+        flags = [
+            str(v).strip() == "lower"
+            for v in rows["favourable"]
+            if str(v).strip() in ("higher", "lower")
+        ]
+    if not flags:
+        return None
+    if all(flags):
+        return "lower"
+    return "mixed" if any(flags) else "higher"
+
+
+def as_measured(rows: pd.DataFrame) -> pd.DataFrame:
+    """Return rows that were turned round (``yi -> -yi``) turned back.
+
+    ``yi`` and its CI (``ci_lb``, ``ci_ub``, which change places) become those
+    of the event as measured; ``sign_flipped`` becomes False. For the rows of
+    a binary analysis whose event is better when lower
+    (:func:`event_direction` ``"lower"``).
+    """
+    out = rows.copy()
+    out["yi"] = -pd.to_numeric(out["yi"])
+    if {"ci_lb", "ci_ub"} <= set(out.columns):
+        low, high = pd.to_numeric(out["ci_lb"]), pd.to_numeric(out["ci_ub"])
+        out["ci_lb"], out["ci_ub"] = -high, -low
+    if "sign_flipped" in out.columns:
+        out["sign_flipped"] = False
+    return out
+
+
 def run_analysis(
     effects: pd.DataFrame,
     studies: pd.DataFrame | None,
@@ -238,8 +310,20 @@ def run_analysis(
         ``trimfill`` say they were skipped and ``funnel`` that no funnel plot
         is drawn (Cochrane Handbook 13.3.5.4: tests for funnel-plot asymmetry
         need at least 10 studies).
+        A binary analysis (OR, RR, RD) has ``favourable`` in its report: the
+        direction that favours the intervention. ``lower``: every row counts an
+        event that is better when lower, pooled as measured (the rows are
+        turned back, :func:`as_measured`); ``higher``: every row counts an
+        event that is better when higher; ``mixed``: rows count events in
+        opposite directions and stay as the effects stage signed them
+        (positive favours the intervention).
     """
     rows, left_out = select_rows(effects, spec, settings)
+    favourable = (
+        event_direction(rows) if spec.measure in BINARY_MEASURES and len(rows) else None
+    )
+    if favourable == "lower":
+        rows = as_measured(rows)
     per_study = combine_within_studies(rows, settings.rho)
     k = len(per_study)
     base = {
@@ -247,6 +331,7 @@ def run_analysis(
         "label": spec.label,
         "domains": list(spec.domains),
         "measure": spec.measure,
+        **({"favourable": favourable} if favourable else {}),
         "k": k,
         "n_rows": len(rows),
         "study_ids": [str(x) for x in per_study.get("study_id", [])],

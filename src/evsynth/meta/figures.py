@@ -82,7 +82,10 @@ def forest_data(
     Studies are named by their ``label`` (author and year, see
     :mod:`evsynth.labels`), subgroups by the labels of their values
     (``value_labels``, default :func:`evsynth.labels.value_labels`), in the
-    order those labels are listed.
+    order those labels are listed. A binary analysis of an event that is
+    better when lower (the report's ``favourable`` is ``lower``) shows the
+    event's ratio as measured, as the summary of findings does, with "Favours
+    intervention" on the left.
     """
     if value_labels is None:
         value_labels = default_value_labels()
@@ -175,6 +178,9 @@ def forest_data(
                 + "; ".join(tests)
             )
     measure = result.spec.measure
+    sides = ["Favours comparison", "Favours intervention"]
+    if report.get("favourable") == "lower":
+        sides.reverse()
     return ForestData(
         rows=rows,
         overall=overall,
@@ -183,6 +189,8 @@ def forest_data(
         measure_label=MEASURE_LABELS.get(measure, measure),
         null_value=0.0,
         exponentiate=measure in ("OR", "RR"),
+        left_label=sides[0],
+        right_label=sides[1],
         extra_columns=extra_columns,
         title=result.spec.label,
     )

@@ -52,7 +52,8 @@ from evsynth.report.methods import versions
 from evsynth.report.office import DOCX_TABLES, SHEETS, _write_docx, _write_xlsx
 from evsynth.report.page import SECTIONS, render_report
 from evsynth.report.references import REFERENCES
-from evsynth.report.tables import pooled_results, summary_of_findings
+from evsynth.report.sof import summary_of_findings
+from evsynth.report.tables import pooled_results
 
 __all__ = [
     "DOCX_FILE",

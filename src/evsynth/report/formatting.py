@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["MEASURES", "Scale", "scale_of"]
+__all__ = ["MEASURES", "Scale", "lower_better_note", "scale_of", "scale_of_report"]
 
 _NUMBER_WORDS = (
     "no",
@@ -133,11 +133,16 @@ class Scale:
         Full name ("Hedges' g").
     ratio : bool
         Stored on the log scale and shown exponentiated (OR, RR).
+    lower_better : bool
+        Values below no effect favour the intervention: a binary analysis of
+        an event that is better when lower, pooled as measured (its report's
+        ``favourable`` is ``lower``; :func:`scale_of_report`).
     """
 
     symbol: str
     name: str
     ratio: bool = False
+    lower_better: bool = False
 
     def show(self, value: object, digits: int = 2) -> str:
         """Write the value on the scale it is read on."""
@@ -150,6 +155,21 @@ class Scale:
     def null(self) -> str:
         """Where 'no effect' lies, in words."""
         return "1" if self.ratio else "zero"
+
+    def favours(self, side: str) -> str:
+        """Return whom values on a side of no effect (``above``, ``below``) favour."""
+        above = "comparison" if self.lower_better else "intervention"
+        below = "intervention" if self.lower_better else "comparison"
+        return above if side == "above" else below
+
+    @property
+    def favouring(self) -> str:
+        """Which values favour the intervention, in words."""
+        if self.ratio:
+            side = "below" if self.lower_better else "above"
+            return f"values {side} 1 favour the intervention"
+        sign = "negative" if self.lower_better else "positive"
+        return f"{sign} values favour the intervention"
 
 
 MEASURES: dict[str, Scale] = {
@@ -164,6 +184,49 @@ MEASURES: dict[str, Scale] = {
 def scale_of(measure: str) -> Scale:
     """Return the :class:`Scale` of a measure code (SMD, MD, OR, RR, RD, ...)."""
     return MEASURES.get(measure, Scale(measure or "effect", measure or "effect"))
+
+
+def scale_of_report(report: Mapping[str, Any]) -> Scale:
+    """Return the :class:`Scale` of an analysis report (``measure``, ``favourable``).
+
+    A binary analysis of an event that is better when lower was pooled as
+    measured (``favourable`` ``lower``): values below no effect favour the
+    intervention.
+    """
+    scale = scale_of(str(report.get("measure", "")))
+    if report.get("favourable") == "lower":
+        return replace(scale, lower_better=True)
+    return scale
+
+
+def lower_better_note(analyses: Iterable[Any]) -> str:
+    """Name the pooled analyses whose values favour the intervention below no effect.
+
+    Parameters
+    ----------
+    analyses : iterable
+        Objects with ``label`` and ``report``
+        (:class:`evsynth.report.loading.Analysis`).
+
+    Returns
+    -------
+    str
+        "; for Offending, an event that is better when lower, values below no
+        effect favour it", to add to a caption that says values above no effect
+        favour the intervention; "" when there is none.
+    """
+    names = [
+        str(a.label)
+        for a in analyses
+        if (a.report or {}).get("pooled") and scale_of_report(a.report).lower_better
+    ]
+    if not names:
+        return ""
+    what = "an event" if len(names) == 1 else "events"
+    return (
+        f"; for {_join(names)}, {what} that {'is' if len(names) == 1 else 'are'} "
+        "better when lower, values below no effect favour it"
+    )
 
 
 def _interval(scale: Scale, low: object, high: object) -> str:

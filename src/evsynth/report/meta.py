@@ -25,7 +25,8 @@ from evsynth.report.formatting import (
     _pct,
     _small,
     _table,
-    scale_of,
+    lower_better_note,
+    scale_of_report,
 )
 from evsynth.report.loading import Analysis, Review
 from evsynth.report.meta_text import (
@@ -193,7 +194,7 @@ def _analysis(
         out["note"] = analysis.note or "no pooled result"
         return out
     measure = str(report.get("measure", ""))
-    scale = scale_of(measure)
+    scale = scale_of_report(report)
     model = report.get("model") or {}
     level = _f(model.get("level", meta.get("level", 95)), 0)
     pooled = report["pooled"]
@@ -225,12 +226,7 @@ def _analysis(
     out["table"] = _table(
         headers,
         _model_rows(report, scale),
-        caption=f"{analysis.label}: pooled estimates ({scale.name}; "
-        + (
-            "values above 1 favour the intervention)"
-            if scale.ratio
-            else "positive values favour the intervention)"
-        ),
+        caption=f"{analysis.label}: pooled estimates ({scale.name}; {scale.favouring})",
         numeric=[False, True, True, True, True, True, True, True],
     )
     for column, sub in sorted((report.get("subgroups") or {}).items()):
@@ -272,7 +268,7 @@ def _meta(review: Review) -> dict[str, Any]:
         if not pooled:
             rows.append([analysis.label, str(report.get("k", "")), "", "", "", "", ""])
             continue
-        scale = scale_of(str(report.get("measure", "")))
+        scale = scale_of_report(report)
         rows.append(
             [
                 analysis.label,
@@ -290,7 +286,9 @@ def _meta(review: Review) -> dict[str, Any]:
         ["Analysis", "k", "Pooled effect", "95% CI", "Prediction interval", "I²", "p"],
         rows,
         caption="Pooled results (random-effects models; values above no effect, "
-        "0 or 1 for ratios, favour the intervention)",
+        "0 or 1 for ratios, favour the intervention"
+        + lower_better_note(review.analyses)
+        + ")",
         numeric=[False, True, True, True, True, True, True],
     )
     return {"available": True, "analyses": analyses, "overview": overview}

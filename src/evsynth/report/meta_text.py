@@ -60,15 +60,11 @@ def _pooled_sentence(report: Mapping[str, Any], scale: Scale, level: str) -> str
     text += ")."
     low, high = _num(pooled.get("ci_lb")), _num(pooled.get("ci_ub"))
     if low is not None and high is not None:
-        if low > 0:
+        if low > 0 or high < 0:
+            side = "above" if low > 0 else "below"
             text += (
-                f" The confidence interval lies above {scale.null}: the effect "
-                "favours the intervention."
-            )
-        elif high < 0:
-            text += (
-                f" The confidence interval lies below {scale.null}: the effect "
-                "favours the comparison."
+                f" The confidence interval lies {side} {scale.null}: the effect "
+                f"favours the {scale.favours(side)}."
             )
         else:
             text += (

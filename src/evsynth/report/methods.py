@@ -306,6 +306,19 @@ def _meta_methods(review: Review) -> str:
         "not pooled. Heterogeneity is reported as τ² (with a Q-profile "
         "confidence interval), I² and Cochran's Q."
     )
+    events = [
+        a.label
+        for a in review.analyses
+        if (a.report or {}).get("pooled")
+        and (a.report or {}).get("favourable") == "lower"
+    ]
+    if events:
+        text += (
+            " Events that are better when lower were pooled as measured (the "
+            "ratio of the event, not its inverse), so that values below no effect "
+            "favour the intervention in the "
+            f"{'analysis' if len(events) == 1 else 'analyses'} {_join(events)}."
+        )
     if moderators:
         text += " Subgroup analyses and meta-regression used mixed-effects models."
     text += (

@@ -21,7 +21,7 @@ from evsynth.report import sof as grade_sof
 from evsynth.report.formatting import _display
 from evsynth.report.loading import Review
 from evsynth.report.studies import _study_frame
-from evsynth.report.tables import pooled_results, summary_of_findings
+from evsynth.report.tables import pooled_results
 
 __all__ = ["DOCX_TABLES", "SHEETS"]
 
@@ -154,32 +154,9 @@ def _docx_tables(review: Review) -> list[tuple[str, pd.DataFrame, str, dict[str,
     from evsynth.qualitative.tables import BF_HEADINGS, EXCERPT_SEP
 
     tables: list[tuple[str, pd.DataFrame, str, dict[str, str]]] = []
-    sof = summary_of_findings(review)
-    if review.grade is not None:  # the GRADE stage's table, certainty rated
-        tables.append(
-            (
-                "Summary of findings",
-                grade_sof.sof_frame(review.grade, footnotes=False, blank="–"),
-                grade_sof.sof_note(review.grade),
-                {},
-            )
-        )
-    elif len(sof):
-        tables.append(
-            (
-                "Summary of findings",
-                sof,
-                (
-                    "Effects are random-effects estimates with 95% confidence "
-                    "intervals; values above no effect (0, or 1 for ratios) favour "
-                    "the intervention; g: Hedges' g. Participants: for each study "
-                    "the largest number analysed in any of its outcomes of the "
-                    "analysis, summed over studies. Certainty of the evidence: to "
-                    "be judged by the review team (GRADE)."
-                ),
-                {},
-            )
-        )
+    sof = grade_sof.docx_table(review)
+    if sof is not None:
+        tables.append(("Summary of findings", *sof, {}))
     studies = _study_frame(review)
     if studies is not None:
         tables.append(

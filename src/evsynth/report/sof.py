@@ -12,6 +12,9 @@ Reads what the GRADE stage wrote (``results/grade/certainty.json``, see
   proposal it confirms or overrides;
 - :func:`sof_frame`, :func:`sof_note`: the table for ``tables.xlsx`` and
   ``tables.docx``;
+- :func:`summary_of_findings`, :func:`unrated_note`: without GRADE results, the
+  pooled effects of every analysis with certainty left blank, for
+  ``tables.docx`` (:func:`docx_table` picks one of the two);
 - :func:`methods_text`: the methods paragraph on how certainty was rated.
 
 The report shows only analyses that the meta stage pooled in the same results
@@ -26,25 +29,40 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from evsynth.errors import InputError
+from evsynth.report.formatting import (
+    _f,
+    _interval,
+    _n,
+    _pct,
+    lower_better_note,
+    scale_of_report,
+)
+
+if TYPE_CHECKING:
+    from evsynth.report.loading import Review
 
 __all__ = [
     "CERTAINTY_FILE",
     "DEFINITIONS",
     "HEADINGS",
     "REFERENCES",
+    "UNRATED_COLUMNS",
     "Grade",
     "certainty_boxes",
+    "docx_table",
     "merge_references",
     "methods_text",
     "read_grade",
     "sof_frame",
     "sof_note",
     "sof_table",
+    "summary_of_findings",
+    "unrated_note",
 ]
 
 #: What the GRADE stage writes, relative to ``results/``.
@@ -433,6 +451,133 @@ def sof_note(grade: Grade) -> str:
     return "\n".join(lines)
 
 
+#: Columns of the summary of findings without GRADE results (certainty is left
+#: for the review team).
+UNRATED_COLUMNS: tuple[str, ...] = (
+    "Outcome",
+    "Studies (k)",
+    "Participants",
+    "Effect (95% CI)",
+    "I²",
+    "Certainty of the evidence (GRADE)",
+)
+
+
+def _participants(report: Mapping[str, Any], effects: pd.DataFrame | None) -> str:
+    """Participants of an analysis: per study the largest n_t plus n_c of its rows."""
+    if effects is None:
+        return ""
+    from evsynth.meta.analyses import AnalysisSpec, MetaSettings, select_rows
+
+    model = report.get("model") or {}
+    spec = AnalysisSpec(
+        name=str(report.get("analysis", "")),
+        domains=tuple(report.get("domains") or ()),
+        measure=str(report.get("measure", "SMD")),
+    )
+    try:
+        rows, _ = select_rows(
+            effects, spec, MetaSettings(timepoint=str(model.get("timepoint", "latest")))
+        )
+    except (KeyError, ValueError):
+        return ""
+    if not {"study_id", "n_t", "n_c"} <= set(rows.columns):
+        return ""
+    studies = [str(s.get("study_id")) for s in report.get("studies", []) or []]
+    total, missing = 0, 0
+    for study in studies:
+        group = rows[rows["study_id"] == study]
+        n_t = pd.to_numeric(group["n_t"], errors="coerce").max()
+        n_c = pd.to_numeric(group["n_c"], errors="coerce").max()
+        if pd.isna(n_t) or pd.isna(n_c):
+            missing += 1
+            continue
+        total += round(n_t + n_c)
+    if studies and missing == len(studies):
+        return ""
+    text = f"{total:,}"
+    if missing:
+        text += f" ({_n(missing, 'study', 'studies')} without n)"
+    return text
+
+
+def summary_of_findings(review: Review) -> pd.DataFrame:
+    """One row per pooled analysis; certainty is left for the review team.
+
+    tables.docx uses it when the review has no GRADE results
+    (``results/grade/``); with them, :func:`sof_frame`.
+
+    Parameters
+    ----------
+    review : Review
+        From :func:`load_review`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`UNRATED_COLUMNS`.
+    """
+    rows = []
+    for analysis in review.analyses:
+        report = analysis.report or {}
+        pooled = report.get("pooled")
+        if not pooled:
+            rows.append(
+                [analysis.label, str(report.get("k", "")), "", "not pooled", "", ""]
+            )
+            continue
+        scale = scale_of_report(report)
+        level = _f((report.get("model") or {}).get("level", 95), 0)
+        effect = (
+            f"{scale.symbol} = {scale.show(pooled.get('estimate'))} "
+            f"({_interval(scale, pooled.get('ci_lb'), pooled.get('ci_ub'))})"
+        )
+        if level != "95":
+            effect += f" [{level}% CI]"
+        rows.append(
+            [
+                analysis.label,
+                str(pooled.get("k", "")),
+                _participants(report, review.effects),
+                effect,
+                _pct(pooled.get("I2")),
+                "",
+            ]
+        )
+    return pd.DataFrame(rows, columns=list(UNRATED_COLUMNS), dtype=object)
+
+
+def unrated_note(review: Review) -> str:
+    """Return the note under :func:`summary_of_findings` in tables.docx."""
+    return (
+        "Effects are random-effects estimates with 95% confidence intervals; "
+        "values above no effect (0, or 1 for ratios) favour the intervention"
+        f"{lower_better_note(review.analyses)}; g: Hedges' g. Participants: for "
+        "each study the largest number analysed in any of its outcomes of the "
+        "analysis, summed over studies. Certainty of the evidence: to be judged "
+        "by the review team (GRADE)."
+    )
+
+
+def docx_table(review: Review) -> tuple[pd.DataFrame, str] | None:
+    """Return the summary of findings of tables.docx and the note under it.
+
+    The GRADE stage's table (:func:`sof_frame`, :func:`sof_note`) when the review
+    has GRADE results; else the pooled effects with certainty left blank
+    (:func:`summary_of_findings`, :func:`unrated_note`); None without pooled
+    analyses.
+    """
+    if review.grade is not None:  # the GRADE stage's table, certainty rated
+        return (
+            sof_frame(review.grade, footnotes=False, blank="–"),
+            sof_note(review.grade),
+        )
+    table = summary_of_findings(review)
+    if not len(table):
+        return None
+    return table, unrated_note(review)
+
+
 def methods_text(grade: Grade | None, settings: Mapping[str, Any]) -> str:
     """Return the methods paragraph on how certainty was rated ("" without GRADE).
 
@@ -474,13 +619,12 @@ def methods_text(grade: Grade | None, settings: Mapping[str, Any]) -> str:
     )
     if any(_notes(entry) for entry in grade.analyses):
         text += (
-            "Risk and odds ratios are shown for the event as measured (the "
-            "meta-analysis pools an event that is better when lower with its "
-            "ratio inverted, so that benefit lies on the same side for every "
-            "outcome; the summary of findings turns it back), and their absolute "
-            "effects apply the relative effect and its confidence interval to the "
-            "assumed comparator risk, the pooled risk of the comparator groups of "
-            "the studies (Cochrane Handbook section 14.1.5), per 1,000 people. "
+            "Risk and odds ratios are shown for the event as measured (for an "
+            "event that is better when lower, ratios below 1 favour the "
+            "intervention), and their absolute effects apply the relative effect "
+            "and its confidence interval to the assumed comparator risk, the "
+            "pooled risk of the comparator groups of the studies (Cochrane "
+            "Handbook section 14.1.5), per 1,000 people. "
         )
     text += (
         "The summary of findings shows the ratings that count, every override "
