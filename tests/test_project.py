@@ -613,6 +613,50 @@ def test_status_counts_what_is_left_and_sees_stale_results(example, capsys):
     assert "malrc2022" in text
 
 
+def test_status_notes_a_config_changed_after_the_latest_run_only(example):
+    screening = example / "results/screening/final_decisions.csv"
+    start = screening.stat().st_mtime
+    os.utime(example / "config.yaml", (start + 10, start + 10))
+    for path in (example / "results").rglob("*"):  # every result before the edit
+        os.utime(path, (start, start))
+    assert any("changed after" in n for n in status_of(example)["notes"])
+    # the run after the edit rewrote only what the change touched
+    os.utime(screening, (start + 20, start + 20))
+    assert not any("changed after" in n for n in status_of(example)["notes"])
+
+
+def test_status_sees_a_new_dedup_verdict_against_the_deduplication(example):
+    # a verdict reruns the deduplication (unique.csv, clusters.csv), not the import
+    folder = example / "results/records"
+    start = (folder / "records.csv").stat().st_mtime
+    verdicts = example / "data/records/dedup_decisions.csv"
+    verdicts.parent.mkdir(exist_ok=True)
+    verdicts.write_text("record_id_a,record_id_b,verdict,reviewer\n", encoding="utf-8")
+    os.utime(verdicts, (start + 10, start + 10))
+    for name in ("unique.csv", "clusters.csv"):
+        os.utime(folder / name, (start + 20, start + 20))
+    assert status_of(example)["stages"]["records"]["stale"] == []
+    os.utime(verdicts, (start + 30, start + 30))
+    assert status_of(example)["stages"]["records"]["stale"] == [str(verdicts)]
+
+
+def test_status_lists_exports_whose_count_differs(example, capsys):
+    # an export read as fewer records than the database reported is only a warning
+    # in a log: the status shows it
+    data, results = example / "data", example / "results"
+    manifest = data / "searches/searches.csv"
+    text = manifest.read_text(encoding="utf-8")
+    assert text.splitlines()[2].endswith(",38")  # medline.nbib
+    manifest.write_text(text.replace(",38\n", ",39\n", 1), encoding="utf-8")
+    build_records(data, load_config(example / "config.yaml"), results)
+    records = status_of(example)["stages"]["records"]
+    assert records["counts"]["count_differs"] == 1
+    assert records["lists"]["count_differs"] == ["medline.nbib"]
+    args = ["status", data, "--config", example / "config.yaml", "--results", results]
+    assert run(*args) == 0
+    assert "medline.nbib" in capsys.readouterr().out
+
+
 def test_status_needs_a_valid_config(tmp_path):
     init_review(tmp_path / "review")
     path = tmp_path / "review" / "config.yaml"

@@ -139,6 +139,27 @@ def test_results_of_another_review_stop_every_command(tmp_path):
     check_results(a.root, config_a, a.config_file, tmp_path / "b/results")
 
 
+def test_validate_names_an_emptied_config_not_foreign_results(tmp_path):
+    # an emptied config loses the review_id that let the (moved) folder keep its
+    # results: the config is the problem to report
+    init_review(tmp_path / "a", title="Review A")
+    a = find_review(tmp_path / "a")
+    import yaml
+
+    config_a = yaml.safe_load(a.config_file.read_text(encoding="utf-8"))
+    write_identity(
+        tmp_path / "a/results" / IDENTITY_FILE,
+        review_identity(tmp_path / "old_place", config_a, a.config_file),
+    )
+    assert evsynth("validate", str(tmp_path / "a")).returncode == 0
+    a.config_file.write_text("", encoding="utf-8")
+    proc = evsynth("validate", str(tmp_path / "a"))
+    assert proc.returncode == 2, proc.stderr
+    assert "another review" not in proc.stdout + proc.stderr
+    assert "config.yaml" in proc.stdout and "reviewer" in proc.stdout
+    assert "Traceback" not in proc.stderr
+
+
 def test_identity_by_review_id_survives_a_move_and_folder_decides_without_ids(
     tmp_path,
 ):

@@ -404,7 +404,9 @@ def test_study_of_a_report_not_included_is_an_error(records_dir, review):
         run(records_dir, review)
     where = f"studies.csv, line {rows + 2}, row {rows + 1}, column 'record_id'"
     assert where in str(caught.value)
-    assert "not included at full text" in str(caught.value)
+    assert "not included at full text (it is excluded at full text)" in str(
+        caught.value
+    )
 
 
 def test_too_few_reviewers_in_config():

@@ -182,7 +182,7 @@ def read_table(path: str | Path, schema_name: str) -> pd.DataFrame:
     schema = load_schema(schema_name)
     frame, lines = read_csv_table(
         path,
-        "a CSV with the header " + ", ".join(schema.get("required", [])),
+        "a header line: " + ", ".join(schema.get("required", [])),
         refuse_controls=True,
     )
     frame.columns = [str(c).strip().lower() for c in frame.columns]

@@ -330,3 +330,55 @@ def test_read_csv_text_still_reads_a_plain_table(tmp_path):
     frame = read_csv_text(path, "a, b")
     expected = pd.DataFrame({"a": ["1", "2"], "b": ['x, "y"', ""]})
     pd.testing.assert_frame_equal(frame, expected)
+
+
+LOG_HEADER = "record_id,stage,reviewer,decision,reason,note,timestamp\n"
+
+
+@pytest.mark.parametrize("reader", ["schema", "log"])
+def test_a_table_not_in_utf8_says_what_is_expected_in_plain_words(tmp_path, reader):
+    from evsynth.history.snapshot import decision_log_table
+    from evsynth.validation import read_table
+
+    path = tmp_path / "decisions.csv"
+    path.write_bytes(
+        (LOG_HEADER + "r1,title_abstract,ana,include,,réunion,\n").encode("latin-1")
+    )
+    with pytest.raises(InputError, match="not UTF-8") as info:
+        if reader == "schema":
+            read_table(path, "screening_decisions")
+        else:
+            decision_log_table(path)
+    message = str(info.value)
+    assert "with a CSV with" not in message
+    assert "with a header line: record_id, stage, reviewer, decision" in message
+
+
+def test_a_misspelt_log_header_is_named_not_taken_for_edited_rows(tmp_path):
+    from evsynth.history.snapshot import decision_log_edits, decision_log_table
+
+    log = tmp_path / "decisions.csv"
+    log.write_text(LOG_HEADER + "r1,title_abstract,ana,include,,,\n", encoding="utf-8")
+    round_0 = tmp_path / "history" / "round_0"
+    round_0.mkdir(parents=True)
+    (round_0 / "meta.json").write_text("{}", encoding="utf-8")
+    decision_log_table(log).to_csv(round_0 / "decision_log.csv", index=False)
+    assert decision_log_edits(log, tmp_path / "history") == []
+    log.write_text(log.read_text().replace(",decision,", ",decison,"), encoding="utf-8")
+    with pytest.raises(
+        InputError, match=r"missing required column\(s\) decision"
+    ) as info:
+        decision_log_edits(log, tmp_path / "history")
+    assert info.value.location.line == 1
+
+
+def test_an_effects_table_not_in_utf8_still_lets_the_workflow_plan(example):
+    # the per-analysis jobs hash their rows of the table while Snakemake plans the
+    # run; a table the effects job will refuse must not stop the plan with a traceback
+    path = table_path(example, "effects")
+    text = path.read_text(encoding="utf-8").replace("\n", "\nnot utf-8: \xe9,", 1)
+    path.write_bytes(text.encode("latin-1"))
+    proc = evsynth("run", str(example), "--", "--dry-run")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "Traceback" not in out

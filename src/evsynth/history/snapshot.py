@@ -607,8 +607,16 @@ def decision_log_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         return pd.DataFrame(columns=DECISION_LOG_COLUMNS)
-    frame = read_csv_text(path, "a CSV with the header " + ",".join(LOG_COLUMNS))
+    frame = read_csv_text(path, "a header line: " + ", ".join(LOG_COLUMNS))
     frame.columns = [str(c).strip().lower() for c in frame.columns]
+    missing = [c for c in LOG_COLUMNS[:4] if c not in frame.columns]
+    if missing:  # a misspelt header, not edited rows
+        raise InputError(
+            "missing required column(s) " + ", ".join(missing),
+            file=path,
+            line=1,
+            expected="a header with " + ", ".join(LOG_COLUMNS[:4]),
+        )
     rows = []
     for index, raw in enumerate(frame.to_dict(orient="records")):
         cells = [str(raw.get(c, "")).strip() for c in LOG_COLUMNS]

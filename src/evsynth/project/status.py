@@ -199,10 +199,12 @@ def review_status(
     ):
         stage_status(context)
     outputs = [Path(p) for e in status["stages"].values() for p in e.get("outputs", [])]
-    if outputs and _newer([config_path], outputs):
+    newest = max((p.stat().st_mtime_ns for p in outputs), default=None)
+    if newest is not None and config_path.stat().st_mtime_ns > newest:
+        # after the latest run (a run rewrites only what a change touches)
         status["notes"].append(
-            f"{config_path} changed after some results: evsynth run reruns every "
-            "stage whose settings changed"
+            f"{config_path} changed after the latest results: evsynth run reruns "
+            "every stage whose settings changed"
         )
     return status
 
@@ -216,6 +218,8 @@ def _records_status(c: _Context) -> None:
     entry = _stage(c.status, "records", True, outputs, inputs)
     if entry["status"] == "not run":
         return
+    # a new verdict reruns the deduplication only, which leaves records.csv as it is
+    entry["stale"] = _newer(inputs, outputs[1:])
     imported, unique, pairs = (
         _read_csv(p) for p in (outputs[0], outputs[1], folder / "dedup_review.csv")
     )
@@ -224,6 +228,11 @@ def _records_status(c: _Context) -> None:
         "unique": len(unique) if unique is not None else 0,
         "pairs_to_review": len(pairs) if pairs is not None else 0,
     }
+    summary = _read_csv(folder / "import_summary.csv")
+    files, flags = _column(summary, "file"), _column(summary, "count_differs")
+    differs = [f for f, d in zip(files, flags, strict=False) if d == "True"]
+    entry["counts"]["count_differs"] = len(differs)
+    entry["lists"]["count_differs"] = differs
     _settle(entry, entry["counts"]["pairs_to_review"] > 0)
 
 
@@ -385,6 +394,7 @@ _LABELS: dict[tuple[str, str], str] = {
     ("records", "imported"): "records imported",
     ("records", "unique"): "unique records (after deduplication)",
     ("records", "pairs_to_review"): "uncertain duplicate pairs to decide",
+    ("records", "count_differs"): "exports whose records differ from n_reported",
     ("screening", "awaiting_retrieval"): "records awaiting full-text retrieval",
     ("screening", "not_retrieved"): "full texts not retrieved",
     ("screening", "included_reports"): "reports included",
@@ -405,6 +415,7 @@ _LABELS: dict[tuple[str, str], str] = {
 }
 #: Which list explains a count, in ``format_status``.
 _LIST_OF = {
+    ("records", "count_differs"): "count_differs",
     ("effects", "studies_without_effects"): "studies_without_effects",
     ("rob", "without_judgement"): "without_judgement",
     ("qualitative", "without_findings"): "without_findings",

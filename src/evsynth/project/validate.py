@@ -155,7 +155,7 @@ def validate_review(
     config_path, review, root = resolve_review(directory, config)
     results = Path(results) if results is not None else root / "results"
     settings_config, config_errors = check_config(config_path)
-    if settings_config is not None:
+    if settings_config is not None and not config_errors:  # a config to fix first
         check_results(root, settings_config, config_path, results)
     report = ValidationReport(config_path, review)
     if config_path.is_file():

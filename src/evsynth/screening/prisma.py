@@ -449,7 +449,11 @@ def read_studies(
                 out.waiting.append(rep)
                 continue
             if state != "included":
-                state = state.replace("_", " ")
+                state = (
+                    state.replace("_title_abstract", " at title/abstract")
+                    .replace("_full_text", " at full text")
+                    .replace("_", " ")
+                )
                 fail(
                     f"record {given!r} is not included at full text (it is {state})",
                     "reports included at full text only",
