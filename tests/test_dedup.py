@@ -1215,3 +1215,21 @@ def test_labelled_sets_no_false_merges(shared, name):
     )
     assert counts.fp == 0
     assert counts.sensitivity >= FLOORS[name]
+
+
+def test_record_paired_with_itself_in_decisions_is_an_error():
+    decisions = pd.DataFrame(
+        [
+            {
+                "record_id_a": "r1",
+                "record_id_b": "r1",
+                "verdict": "duplicate",
+                "reviewer": "AB",
+                "date": "2026-01-01",
+            }
+        ]
+    )
+    with pytest.raises(InputError, match="paired with itself") as info:
+        deduplicate(frame([BASE, BASE]), decisions=decisions, decisions_source="d.csv")
+    assert (info.value.location.file, info.value.location.row) == ("d.csv", 1)
+    assert info.value.location.column == "record_id_b"

@@ -718,6 +718,15 @@ def apply_decisions(
                     expected="a record_id of records.csv",
                 )
             ids.append(index_of[value])
+        if ids[0] == ids[1]:
+            raise InputError(
+                f"record id {row['record_id_a']!r} is paired with itself",
+                file=source,
+                line=row_number + 1,
+                row=row_number,
+                column="record_id_b",
+                expected="two different records",
+            )
         i, j = sorted(ids)
         decided[(i, j)] = row["verdict"]
     del index_of
