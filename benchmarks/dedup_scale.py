@@ -427,19 +427,25 @@ def section(store: list[dict]) -> list[str]:
             n0, t0 = previous[run["mode"]]
             exponent = math.log(entry.seconds / t0) / math.log(n / n0)
         previous[run["mode"]] = (n, entry.seconds)
-        ratio = entry.seconds / peer_time
+        ratio = entry.seconds / peer_time if run["mode"] != "regather" else math.nan
         against = run.get("compared_with") or "–"
         same = "yes" if all(entry.identical) else "NO"
         if against == run["mode"]:
             against, same = "(the reference)", "–"
+        elif against == "–" or not entry.identical:
+            against, same = "–", "not checked"
         lines.append(
-            f"| {n:,} | {run['name']} | {len(entry.totals)} | {entry.seconds:.1f} | "
+            f"| {n:,} | {run['name']} | {run.get('runs', len(entry.totals))} | "
+            f"{entry.seconds:.1f} | "
             f"{'–' if math.isnan(entry.cpu) else f'{entry.cpu:.1f}'} | "
             f"{entry.seconds / n * 1e6:.0f} | "
             f"{'–' if math.isnan(exponent) else f'{exponent:.2f}'} | "
             f"{entry.peak:.0f} | {'–' if math.isnan(ratio) else f'{ratio:.2f}'} | "
             f"{same} | {against} |"
         )
+    sources = sorted({r["source"] for r in store if r.get("source")})
+    if sources:
+        lines += ["", *(f"{source}." for source in sources)]
     staged = [r for r in store if r["mode"] in ("sharded", "regather")]
     if staged:
         lines += [
