@@ -267,7 +267,8 @@ def run_grade(
         ids = [str(s["study_id"]) for s in report.get("studies") or []]
         table = _read_inputs(Path(inputs_dir) / f"{name}.csv" if inputs_dir else None)
         participants = _participants(table, ids)
-        direction, comparator = _favourable(report), None
+        reported = _favourable(report)
+        direction, comparator = reported, None
         if table is not None and measure in BINARY_MEASURES:
             rows = pooled_rows(table, report, str(meta.get("timepoint", "latest")))
             if direction is None:
@@ -276,7 +277,7 @@ def run_grade(
                 comparator = comparator_risk(rows, len(ids))
         # a report with ``favourable`` pooled the event as measured; one without
         # it (an older meta stage) pooled an unfavourable event turned round
-        turned = direction == "lower" and _favourable(report) is None
+        turned = direction == "lower" and reported is None
         spec = dict(analyses.get(name, {}))
         spec.setdefault("name", name)
         spec.setdefault("measure", measure)
