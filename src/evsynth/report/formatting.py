@@ -19,7 +19,14 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["MEASURES", "Scale", "lower_better_note", "scale_of", "scale_of_report"]
+__all__ = [
+    "MEASURES",
+    "Scale",
+    "lower_better_labels",
+    "lower_better_note",
+    "scale_of",
+    "scale_of_report",
+]
 
 _NUMBER_WORDS = (
     "no",
@@ -199,6 +206,22 @@ def scale_of_report(report: Mapping[str, Any]) -> Scale:
     return scale
 
 
+def lower_better_labels(analyses: Iterable[Any]) -> list[str]:
+    """Return the labels of the pooled analyses whose values favour the intervention below no effect.
+
+    Parameters
+    ----------
+    analyses : iterable
+        Objects with ``label`` and ``report``
+        (:class:`evsynth.report.loading.Analysis`).
+    """
+    return [
+        str(a.label)
+        for a in analyses
+        if (a.report or {}).get("pooled") and scale_of_report(a.report).lower_better
+    ]
+
+
 def lower_better_note(analyses: Iterable[Any]) -> str:
     """Name the pooled analyses whose values favour the intervention below no effect.
 
@@ -215,11 +238,7 @@ def lower_better_note(analyses: Iterable[Any]) -> str:
         effect favour it", to add to a caption that says values above no effect
         favour the intervention; "" when there is none.
     """
-    names = [
-        str(a.label)
-        for a in analyses
-        if (a.report or {}).get("pooled") and scale_of_report(a.report).lower_better
-    ]
+    names = lower_better_labels(analyses)
     if not names:
         return ""
     what = "an event" if len(names) == 1 else "events"

@@ -15,7 +15,15 @@ from collections.abc import Mapping
 from importlib import metadata
 
 from evsynth.report import sof as grade_sof
-from evsynth.report.formatting import _capital, _count, _f, _join, _n, _num
+from evsynth.report.formatting import (
+    _capital,
+    _count,
+    _f,
+    _join,
+    _n,
+    _num,
+    lower_better_labels,
+)
 from evsynth.report.loading import Review
 
 __all__ = ["PACKAGES", "versions"]
@@ -306,12 +314,7 @@ def _meta_methods(review: Review) -> str:
         "not pooled. Heterogeneity is reported as τ² (with a Q-profile "
         "confidence interval), I² and Cochran's Q."
     )
-    events = [
-        a.label
-        for a in review.analyses
-        if (a.report or {}).get("pooled")
-        and (a.report or {}).get("favourable") == "lower"
-    ]
+    events = lower_better_labels(review.analyses)
     if events:
         text += (
             " Events that are better when lower were pooled as measured (the "
